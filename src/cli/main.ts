@@ -1,0 +1,245 @@
+// bin/keygate: the server, the administrator's commands, and tools for client authors.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { createApp, type App } from '../app.js';
+import { LbankClient, LbankApiError } from '../client/index.js';
+import { loadConfig, ConfigError } from '../config.js';
+import { AUTHORITIES, KeyRuleError, rsaPrivateKeyObject } from '../domain/keys.js';
+import { LedgerError } from '../domain/ledger.js';
+import { auditRestrictions } from '../domain/key-audit.js';
+import { isSignatureMethod, signParams } from '../domain/signing.js';
+import { buildHttpServer } from '../http/server.js';
+import { AccountError } from '../services/accounts.js';
+import { UnknownAssetError } from '../services/ledger.js';
+
+class CliError extends Error {}
+
+interface JsonOption {
+  json?: boolean;
+}
+
+function print(options: JsonOption, data: unknown, text: string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
+}
+
+/** Runs an admin command against the configured database, quietly (warnings go to stderr). */
+async function withApp<T>(run: (app: App) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const app = await createApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  try {
+    return await run(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function userIdByEmail(app: App, email: string): Promise<number> {
+  const user = await app.accounts.findByEmail(email);
+  if (!user) throw new CliError(`No account with email ${email}`);
+  return user.id;
+}
+
+function date(ms: number | null): string {
+  return ms === null ? 'permanent' : new Date(ms).toISOString();
+}
+
+export function buildProgram(): Command {
+  const program = new Command('keygate')
+    .description('Keygate: an LBank v2–compatible API-key system and sandbox exchange')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('serve the portal and the signed API (configuration from the environment)')
+    .action(async () => {
+      const config = loadConfig();
+      const app = await createApp(config);
+      const server = buildHttpServer(app);
+      const stop = async () => {
+        await server.close();
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+      await server.listen({ port: config.port, host: config.host });
+      app.logger.info(`Keygate serves on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(server.server.address() as { port: number }).port}`);
+    });
+
+  const admin = program.command('admin').description('administer accounts, keys and balances in the configured database');
+
+  const user = admin.command('user').description('accounts');
+  user
+    .command('create')
+    .requiredOption('--email <email>')
+    .option('--password <password>', 'at least 10 characters; omit for an account that cannot log in to the portal')
+    .option('--json', 'print JSON')
+    .action(async (options: { email: string; password?: string } & JsonOption) => {
+      const created = await withApp((app) => app.accounts.create(options.email, options.password));
+      print(options, { uid: created.uid, email: created.email, createdAt: created.createdAt }, `Created account ${created.email} (UID ${created.uid})`);
+    });
+
+  const key = admin.command('key').description('API keys');
+  key
+    .command('create')
+    .requiredOption('--email <email>', 'the owner')
+    .requiredOption('--name <name>', 'API name, 1–20 characters')
+    .addOption(new Option('--method <method>', 'verification method').choices(['HmacSHA256', 'RSA']).makeOptionMandatory())
+    .option('--ips <list>', 'IP whitelist, comma-separated without spaces', '')
+    .option('--authority <list>', `comma-separated: ${AUTHORITIES.join(',')}`, 'read')
+    .option('--public-key <file>', 'RSA only: your own public key (PEM or base64 SPKI); no private key is generated')
+    .option('--json', 'print JSON')
+    .action(async (options: { email: string; name: string; method: string; ips: string; authority: string; publicKey?: string } & JsonOption) => {
+      const publicKey = options.publicKey ? readFileSync(options.publicKey, 'utf8') : undefined;
+      const created = await withApp(async (app) =>
+        app.apiKeys.create(await userIdByEmail(app, options.email), {
+          name: options.name,
+          method: options.method,
+          ips: options.ips,
+          authority: options.authority.split(',').filter(Boolean),
+          publicKey,
+        }),
+      );
+      const { key: view, secret } = created;
+      const lines = [
+        `API Name:            ${view.name}`,
+        `Verification method: ${view.method}`,
+        `API Key:             ${view.apiKey}`,
+      ];
+      if (secret !== null) lines.push(`Secret Key:          ${secret}`);
+      lines.push(
+        `Authority:           ${view.authority.join(', ')}`,
+        `IP whitelist:        ${view.ips.join(',') || '(none)'}`,
+        `Remaining valid:     ${date(view.authorityExpiresAt)}`,
+        '',
+        secret !== null
+          ? 'The secret is shown only this once and cannot be recovered. If you lose it, delete the key pair and create a new one.'
+          : 'Sign with the private key that belongs to the public key you supplied.',
+      );
+      print(options, { ...view, secret }, lines.join('\n'));
+    });
+
+  key
+    .command('list')
+    .requiredOption('--email <email>')
+    .option('--json', 'print JSON')
+    .action(async (options: { email: string } & JsonOption) => {
+      const keys = await withApp(async (app) => app.apiKeys.list(await userIdByEmail(app, options.email)));
+      const text = keys.length
+        ? keys
+            .map((k) =>
+              [k.apiKey, k.name, k.method, k.authority.join(','), k.status, `valid: ${date(k.authorityExpiresAt)}`, `ips: ${k.ips.join(',') || '-'}`, `last used: ${k.lastUsedAt ? `${date(k.lastUsedAt)} from ${k.lastUsedIp}` : 'never'}`].join('  '),
+            )
+            .join('\n')
+        : 'No data';
+      print(options, keys, text);
+    });
+
+  for (const action of ['disable', 'enable', 'delete'] as const) {
+    key
+      .command(action)
+      .requiredOption('--api-key <key>')
+      .option('--json', 'print JSON')
+      .action(async (options: { apiKey: string } & JsonOption) => {
+        const changed = await withApp((app) =>
+          action === 'delete' ? app.apiKeys.delete(options.apiKey) : app.apiKeys.setStatus(options.apiKey, action === 'enable' ? 'enabled' : 'disabled'),
+        );
+        if (!changed) throw new CliError(`No API key ${options.apiKey}`);
+        print(options, { apiKey: options.apiKey, status: action === 'delete' ? 'deleted' : `${action}d` }, `API key ${options.apiKey} ${action}d`);
+      });
+  }
+
+  admin
+    .command('balance')
+    .description('balances')
+    .command('credit')
+    .description('record a sandbox deposit')
+    .requiredOption('--email <email>')
+    .requiredOption('--asset <code>')
+    .requiredOption('--amount <amount>')
+    .option('--network <name>', 'chain name; the asset’s default when omitted')
+    .option('--json', 'print JSON')
+    .action(async (options: { email: string; asset: string; amount: string; network?: string } & JsonOption) => {
+      const deposit = await withApp(async (app) => app.ledger.credit(await userIdByEmail(app, options.email), options.asset, options.amount, options.network));
+      print(options, deposit, `Credited ${deposit.amount} ${deposit.asset} to ${options.email} (deposit ${deposit.id})`);
+    });
+
+  program
+    .command('sign')
+    .description('sign a v2 request and show each step (for client authors debugging a signature)')
+    .addOption(new Option('--method <method>').choices(['HmacSHA256', 'RSA']).makeOptionMandatory())
+    .option('--secret <secret>', 'HmacSHA256 secret')
+    .option('--private-key <file>', 'RSA private key file (base64 PKCS#8 or PEM)')
+    .requiredOption('--api-key <key>')
+    .requiredOption('--timestamp <ms>')
+    .requiredOption('--echostr <echostr>')
+    .argument('[params...]', 'request parameters as name=value')
+    .option('--json', 'print JSON')
+    .action((params: string[], options: { method: string; secret?: string; privateKey?: string; apiKey: string; timestamp: string; echostr: string } & JsonOption) => {
+      if (!isSignatureMethod(options.method)) throw new CliError('--method must be HmacSHA256 or RSA');
+      const all: Record<string, string> = { api_key: options.apiKey, timestamp: options.timestamp, signature_method: options.method, echostr: options.echostr };
+      for (const param of params) {
+        const at = param.indexOf('=');
+        if (at < 1) throw new CliError(`"${param}" is not name=value`);
+        all[param.slice(0, at)] = param.slice(at + 1);
+      }
+      let signed;
+      if (options.method === 'HmacSHA256') {
+        if (!options.secret) throw new CliError('HmacSHA256 needs --secret');
+        signed = signParams(all, { method: 'HmacSHA256', secret: options.secret });
+      } else {
+        if (!options.privateKey) throw new CliError('RSA needs --private-key FILE');
+        signed = signParams(all, { method: 'RSA', privateKey: rsaPrivateKeyObject(readFileSync(options.privateKey, 'utf8')) });
+      }
+      print(options, signed, [`string to sign: ${signed.stringToSign}`, `md5:            ${signed.digest}`, `sign:           ${signed.sign}`].join('\n'));
+    });
+
+  program
+    .command('audit-key')
+    .description("ask an LBank-compatible server for a key's restrictions and report what breaks the best practices")
+    .requiredOption('--api-key <key>')
+    .requiredOption('--secret <secret>', 'HmacSHA256 secret or RSA private key (base64)')
+    .option('--base-url <url>', 'the server', 'http://localhost:8080')
+    .option('--json', 'print JSON')
+    .action(async (options: { apiKey: string; secret: string; baseUrl: string } & JsonOption) => {
+      const client = new LbankClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, secret: options.secret });
+      const restrictions = await client.call<Record<string, unknown>>('supplement/api_Restrictions');
+      const findings = auditRestrictions(restrictions, Date.now());
+      print(
+        options,
+        { restrictions, findings },
+        findings.length ? findings.map((f) => `! ${f.message}`).join('\n') : 'No problems found: reading and trading only, bound to IP addresses.',
+      );
+    });
+
+  return program;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return `Configuration error: ${error.message}`;
+  if (error instanceof KeyRuleError) return `${error.violation.field}: ${error.message}`;
+  if (error instanceof AccountError) return `${error.field}: ${error.message}`;
+  if (error instanceof LedgerError || error instanceof UnknownAssetError || error instanceof CliError) return error.message;
+  if (error instanceof LbankApiError) return `The server refused the request: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`keygate: ${describe(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,133 @@
+// Configuration, parsed once at start-up. A bad value stops the start and names the variable.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_CATALOGUE, type MarketCatalogue } from './domain/markets.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** postgres://… selects PostgreSQL; unset means SQLite in dataDir. */
+  databaseUrl: string | undefined;
+  /** 32 bytes, or undefined to use (and on first start create) dataDir/master.key. */
+  masterKey: Buffer | undefined;
+  recvWindowMs: number;
+  /** Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; empty means none. */
+  trustProxy: string[];
+  markets: MarketCatalogue;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const marketCatalogueSchema = z.object({
+  assets: z
+    .array(
+      z.object({
+        code: z.string().regex(/^[a-z0-9]{1,16}$/),
+        scale: z.number().int().min(0).max(18),
+        networks: z
+          .array(
+            z.object({
+              name: z.string().min(1).max(32),
+              withdrawFee: z.string().regex(/^\d+(\.\d+)?$/),
+              withdrawMin: z.string().regex(/^\d+(\.\d+)?$/),
+              depositMin: z.string().regex(/^\d+(\.\d+)?$/).default('0'),
+              isDefault: z.boolean().default(false),
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .min(1),
+  markets: z
+    .array(
+      z.object({
+        symbol: z.string().regex(/^[a-z0-9]{1,16}_[a-z0-9]{1,16}$/),
+        priceAccuracy: z.number().int().min(0).max(18),
+        quantityAccuracy: z.number().int().min(0).max(18),
+        minTranQua: z.string().regex(/^\d+(\.\d+)?$/),
+      }),
+    )
+    .min(1),
+});
+
+function loadMarkets(path: string): MarketCatalogue {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('KEYGATE_MARKETS', `cannot read ${path} as JSON (${(error as Error).message})`);
+  }
+  const parsed = marketCatalogueSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError('KEYGATE_MARKETS', `${path}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`);
+  }
+  const catalogue = parsed.data;
+  const codes = new Set(catalogue.assets.map((a) => a.code));
+  for (const market of catalogue.markets) {
+    for (const code of market.symbol.split('_')) {
+      if (!codes.has(code)) throw new ConfigError('KEYGATE_MARKETS', `${path}: market ${market.symbol} uses asset ${code}, which is not listed in assets`);
+    }
+  }
+  return catalogue;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite database)');
+  }
+
+  let masterKey: Buffer | undefined;
+  if (env.KEYGATE_MASTER_KEY) {
+    masterKey = Buffer.from(env.KEYGATE_MASTER_KEY, 'base64');
+    if (masterKey.length !== 32 || masterKey.toString('base64') !== env.KEYGATE_MASTER_KEY.trim()) {
+      throw new ConfigError('KEYGATE_MASTER_KEY', 'must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`)');
+    }
+  }
+
+  const trustProxy = (env.KEYGATE_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of trustProxy) {
+    const [address = '', bits] = entry.split('/');
+    const kind = isIP(address);
+    const maxBits = kind === 4 ? 32 : 128;
+    if (kind === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError('KEYGATE_TRUST_PROXY', `"${entry}" is not an IP address or CIDR range (separate several with commas)`);
+    }
+  }
+
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: resolve(env.KEYGATE_DATA_DIR || './data'),
+    databaseUrl,
+    masterKey,
+    recvWindowMs: integer(env, 'KEYGATE_RECV_WINDOW_MS', 5000, 100, 600_000),
+    trustProxy,
+    markets: env.KEYGATE_MARKETS ? loadMarkets(env.KEYGATE_MARKETS) : DEFAULT_CATALOGUE,
+    logLevel,
+  };
+}

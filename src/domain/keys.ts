@@ -1,0 +1,186 @@
+// API keys: the rules of the seed ("How to create an API key on LBank") and the material a key is made of.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { SignatureMethod } from './signing.js';
+
+export const AUTHORITIES = ['read', 'trade', 'withdraw', 'futures', 'transfer'] as const;
+export type Authority = (typeof AUTHORITIES)[number];
+
+export const MAX_KEYS_PER_USER = 5;
+export const MAX_IPS_PER_KEY = 20;
+export const MAX_NAME_LENGTH = 20;
+/** An RSA key without an IP binding keeps Read forever; its other authority lapses this long after creation. */
+export const UNBOUND_AUTHORITY_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
+
+export type KeyStatus = 'enabled' | 'disabled' | 'deleted';
+
+/** A rule of the seed that a request to create or change a key broke. */
+export interface KeyRuleViolation {
+  field: 'name' | 'method' | 'ips' | 'authority' | 'publicKey' | 'keys';
+  rule: string;
+  message: string;
+}
+
+export class KeyRuleError extends Error {
+  constructor(readonly violation: KeyRuleViolation) {
+    super(violation.message);
+    this.name = 'KeyRuleError';
+  }
+}
+
+function violation(field: KeyRuleViolation['field'], rule: string, message: string): never {
+  throw new KeyRuleError({ field, rule, message });
+}
+
+/** Canonical text of an IP address, so that the whitelist and the client address compare as strings. */
+export function canonicalIp(address: string): string | undefined {
+  const kind = isIP(address);
+  if (kind === 4) return address;
+  if (kind !== 6) return undefined;
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // An IPv4-mapped IPv6 address is the IPv4 client it stands for.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] && isIP(mapped[1]) === 4) return mapped[1];
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (mappedHex?.[1] && mappedHex[2]) {
+    const hi = parseInt(mappedHex[1], 16);
+    const lo = parseInt(mappedHex[2], 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return canonical;
+}
+
+/**
+ * Parses the IP whitelist as the seed's form takes it: addresses separated by commas, no spaces.
+ * An empty string means no binding.
+ */
+export function parseIpList(input: string): string[] {
+  if (input === '') return [];
+  if (/\s/.test(input)) {
+    violation('ips', 'no_spaces', 'Separate multiple IP addresses with commas, without spaces (for example: 192.168.1.1,192.168.1.2).');
+  }
+  const entries = input.split(',');
+  const ips: string[] = [];
+  for (const entry of entries) {
+    if (entry === '') {
+      violation('ips', 'format', 'The IP list has an empty entry: separate addresses with single commas (for example: 192.168.1.1,192.168.1.2).');
+    }
+    const ip = canonicalIp(entry);
+    if (ip === undefined) {
+      violation('ips', 'format', `"${entry.slice(0, 64)}" is not an IPv4 or IPv6 address; write addresses separated by commas (for example: 192.168.1.1,192.168.1.2).`);
+    }
+    if (ips.includes(ip)) violation('ips', 'duplicate', `${entry} is listed twice.`);
+    ips.push(ip);
+  }
+  if (ips.length > MAX_IPS_PER_KEY) {
+    violation('ips', 'max_ips', `Bind up to ${MAX_IPS_PER_KEY} IPs per API key; the list has ${ips.length}.`);
+  }
+  return ips;
+}
+
+export function validateName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > MAX_NAME_LENGTH) {
+    violation('name', 'length', `The API name must be 1 to ${MAX_NAME_LENGTH} characters long.`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) violation('name', 'characters', 'The API name cannot contain control characters.');
+  return trimmed;
+}
+
+/** Read is always on; the list is returned in the canonical order without duplicates. */
+export function normaliseAuthority(requested: readonly string[]): Authority[] {
+  for (const item of requested) {
+    if (!(AUTHORITIES as readonly string[]).includes(item)) {
+      violation('authority', 'unknown', `Unknown authority "${item.slice(0, 32)}"; choose from ${AUTHORITIES.join(', ')}.`);
+    }
+  }
+  return AUTHORITIES.filter((a) => a === 'read' || requested.includes(a));
+}
+
+export interface KeySettings {
+  name: string;
+  method: SignatureMethod;
+  ips: string[];
+  authority: Authority[];
+}
+
+/** Checks the rules that tie method, IPs and authority together (the seed's form and its tips). */
+export function checkKeySettings(settings: KeySettings): void {
+  if (settings.method === 'HmacSHA256' && settings.ips.length === 0) {
+    violation('ips', 'required_for_hmac', 'An HmacSHA256 key needs at least one IP address (IP Address is required for HmacSHA256).');
+  }
+  if (settings.authority.includes('withdraw') && settings.ips.length === 0) {
+    violation('ips', 'required_for_withdraw', 'Withdraw authority needs at least one IP address bound to the key.');
+  }
+}
+
+export function checkKeyQuota(activeKeys: number): void {
+  if (activeKeys >= MAX_KEYS_PER_USER) {
+    violation('keys', 'max_keys', `Each account can hold up to ${MAX_KEYS_PER_USER} API key pairs; delete one before creating another.`);
+  }
+}
+
+/** When the key's non-read authority lapses, or null when it is permanent. */
+export function authorityExpiresAt(key: { ips: readonly string[]; createdAt: number }): number | null {
+  return key.ips.length > 0 ? null : key.createdAt + UNBOUND_AUTHORITY_LIFETIME_MS;
+}
+
+/** The authority a key holds at a given moment. */
+export function effectiveAuthority(key: { ips: readonly string[]; createdAt: number; authority: readonly Authority[] }, now: number): Authority[] {
+  const expiresAt = authorityExpiresAt(key);
+  if (expiresAt !== null && now >= expiresAt) return ['read'];
+  return [...key.authority];
+}
+
+export function newApiKeyId(): string {
+  return randomUUID();
+}
+
+/** 128 bits from the CSPRNG, as 32 upper-case hex characters (the form of screen 5). */
+export function newHmacSecret(): string {
+  return randomBytes(16).toString('hex').toUpperCase();
+}
+
+export interface RsaKeyMaterial {
+  /** Base64 PKCS#8 DER with no PEM header: what ccxt and LBank's SDKs load as the secret key. */
+  privateKey: string;
+  /** Base64 SPKI DER; the only part the server keeps. */
+  publicKey: string;
+}
+
+export function newRsaKeyPair(): RsaKeyMaterial {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+  };
+}
+
+/** Accepts a user's RSA public key as PEM or base64 SPKI DER; returns it as base64 SPKI DER. */
+export function parseRsaPublicKey(input: string): string {
+  const text = input.trim();
+  let key: KeyObject;
+  try {
+    key = text.startsWith('-----BEGIN')
+      ? createPublicKey(text)
+      : createPublicKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    violation('publicKey', 'format', 'The public key must be an RSA public key in PEM form or base64 SPKI (DER).');
+  }
+  if (key.asymmetricKeyType !== 'rsa') violation('publicKey', 'type', 'The public key must be an RSA key.');
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < 2048) violation('publicKey', 'size', `The RSA key must have at least 2048 bits; this one has ${bits}.`);
+  return key.export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
+export function rsaPublicKeyObject(spkiBase64: string): KeyObject {
+  return createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+}
+
+/** Loads an RSA private key given as base64 PKCS#8 DER (the form handed out) or PEM. */
+export function rsaPrivateKeyObject(input: string): KeyObject {
+  const text = input.trim();
+  return text.startsWith('-----BEGIN')
+    ? createPrivateKey(text)
+    : createPrivateKey({ key: Buffer.from(text.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'pkcs8' });
+}

@@ -1,0 +1,123 @@
+// Authentication of a signed v2 request, independent of HTTP and storage.
+// The order of checks is deliberate: cheap syntactic checks first, then the key, then the signature;
+// the echostr is consumed only by a correctly signed request so that nobody can burn another's nonces.
+import type { KeyObject } from 'node:crypto';
+import { effectiveAuthority, type Authority, type KeyStatus } from './keys.js';
+import {
+  buildStringToSign,
+  md5UpperHex,
+  verifyHmacSignature,
+  verifyRsaSignature,
+  type SignatureMethod,
+  type ValueEncoding,
+} from './signing.js';
+
+/** How far ahead of the server's clock a timestamp may be. */
+export const MAX_CLOCK_AHEAD_MS = 1000;
+const ECHOSTR_PATTERN = /^[A-Za-z0-9]{30,40}$/;
+
+/** A key as the verifier needs it: secret material already usable. */
+export interface VerifiableKey {
+  apiKey: string;
+  userId: number;
+  method: SignatureMethod;
+  status: KeyStatus;
+  ips: readonly string[];
+  authority: readonly Authority[];
+  createdAt: number;
+  hmacSecret?: string;
+  rsaPublicKey?: KeyObject;
+}
+
+export interface ReplayGuard {
+  /** Records (apiKey, echostr) until expiresAt; false when it was already recorded. */
+  claim(apiKey: string, echostr: string, expiresAt: number): Promise<boolean>;
+}
+
+export interface SignedRequest {
+  /** Query and body parameters, merged. */
+  params: Readonly<Record<string, string>>;
+  /** The timestamp, signature_method and echostr HTTP headers, when sent. */
+  headers: Readonly<{ timestamp?: string; signature_method?: string; echostr?: string }>;
+  clientIp: string;
+  now: number;
+}
+
+export type AuthFailure =
+  | { reason: 'missing_parameter'; parameter: string }
+  | { reason: 'invalid_echostr' }
+  | { reason: 'stale_timestamp' }
+  | { reason: 'replayed' }
+  | { reason: 'unknown_key' }
+  | { reason: 'method_mismatch'; expected: SignatureMethod }
+  | { reason: 'bad_signature'; stringToSign: string }
+  | { reason: 'ip_not_allowed'; ip: string };
+
+export type AuthResult = { ok: true; key: VerifiableKey } | ({ ok: false; key?: VerifiableKey } & AuthFailure);
+
+export interface AuthContext {
+  findKey(apiKey: string): Promise<VerifiableKey | undefined>;
+  replayGuard: ReplayGuard;
+  recvWindowMs: number;
+}
+
+const REQUIRED = ['api_key', 'sign', 'timestamp', 'signature_method', 'echostr'] as const;
+
+export async function authenticateSignedRequest(request: SignedRequest, context: AuthContext): Promise<AuthResult> {
+  // Headers win over parameters of the same name; both end up in the signed set once.
+  const signed: Record<string, string> = { ...request.params };
+  for (const name of ['timestamp', 'signature_method', 'echostr'] as const) {
+    const fromHeader = request.headers[name];
+    if (fromHeader !== undefined && fromHeader !== '') signed[name] = fromHeader;
+  }
+  for (const name of REQUIRED) {
+    if (!signed[name]) return { ok: false, reason: 'missing_parameter', parameter: name };
+  }
+  const { api_key: apiKey, sign, timestamp, signature_method: method, echostr } = signed as Record<(typeof REQUIRED)[number], string>;
+
+  if (!ECHOSTR_PATTERN.test(echostr)) return { ok: false, reason: 'invalid_echostr' };
+  const sentAt = /^\d{1,16}$/.test(timestamp) ? Number(timestamp) : NaN;
+  if (!Number.isFinite(sentAt) || sentAt < request.now - context.recvWindowMs || sentAt > request.now + MAX_CLOCK_AHEAD_MS) {
+    return { ok: false, reason: 'stale_timestamp' };
+  }
+
+  const key = await context.findKey(apiKey);
+  if (!key || key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
+  if (method !== key.method) return { ok: false, reason: 'method_mismatch', expected: key.method, key };
+
+  const stringToSign = buildStringToSign(signed);
+  if (!signatureMatches(key, stringToSign, sign) && !alternateEncodingMatches(key, signed, stringToSign, sign)) {
+    return { ok: false, reason: 'bad_signature', stringToSign, key };
+  }
+
+  if (!(await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs))) {
+    return { ok: false, reason: 'replayed', key };
+  }
+  if (key.ips.length > 0 && !key.ips.includes(request.clientIp)) {
+    return { ok: false, reason: 'ip_not_allowed', ip: request.clientIp, key };
+  }
+  return { ok: true, key };
+}
+
+function signatureMatches(key: VerifiableKey, stringToSign: string, sign: string): boolean {
+  const digest = md5UpperHex(stringToSign);
+  if (key.method === 'HmacSHA256') return key.hmacSecret !== undefined && verifyHmacSignature(digest, key.hmacSecret, sign);
+  return key.rsaPublicKey !== undefined && verifyRsaSignature(digest, key.rsaPublicKey, sign);
+}
+
+/** Clients that URL-encode values before signing (hummingbot, LBank's Node connector) are accepted too. */
+function alternateEncodingMatches(key: VerifiableKey, signed: Record<string, string>, raw: string, sign: string): boolean {
+  const tried = new Set([raw]);
+  for (const encoding of ['uri', 'form'] as ValueEncoding[]) {
+    const candidate = buildStringToSign(signed, encoding);
+    if (tried.has(candidate)) continue;
+    tried.add(candidate);
+    if (signatureMatches(key, candidate, sign)) return true;
+  }
+  return false;
+}
+
+/** Whether a key holds an authority right now (non-read authority of an unbound key lapses). */
+export function holdsAuthority(key: VerifiableKey, authority: Authority, now: number): boolean {
+  return effectiveAuthority(key, now).includes(authority);
+}

@@ -1,0 +1,61 @@
+// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { App } from '../app.js';
+import { accountEndpoints } from './v2/account-routes.js';
+import { failure } from './v2/envelope.js';
+import { LBANK_ERRORS, LbankError } from './v2/errors.js';
+import { registerPublicRoutes } from './v2/public-routes.js';
+import { registerSignedEndpoints } from './v2/signed.js';
+
+const BODY_LIMIT = 256 * 1024;
+
+function parseForm(body: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, value] of new URLSearchParams(body)) {
+    const previous = result[name];
+    result[name] = previous === undefined ? value : ([] as string[]).concat(previous, value);
+  }
+  return result;
+}
+
+export function buildHttpServer(app: App): FastifyInstance {
+  const server = Fastify({
+    loggerInstance: app.logger as FastifyBaseLogger,
+    trustProxy: app.config.trustProxy.length > 0 ? app.config.trustProxy : false,
+    bodyLimit: BODY_LIMIT,
+    // Requests are logged without their query strings: the portal never puts secrets there, but
+    // clients of the signed API may put anything in parameters.
+    disableRequestLogging: true,
+  });
+
+  // LBank clients send form bodies; some send a content type with an empty body, or none at all.
+  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseForm(body as string));
+  });
+  server.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseForm(body as string));
+  });
+
+  server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const ts = app.now();
+    if (error instanceof LbankError) {
+      return reply.status(200).send(failure(error.code, error.message, ts));
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      // Malformed bodies, wrong content types, oversized requests: the client's input, never a 5xx.
+      return reply.status(status).send(failure(10003, `${LBANK_ERRORS[10003]}: ${error.message}`, ts));
+    }
+    request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
+    return reply.status(500).send(failure(10000, LBANK_ERRORS[10000], ts));
+  });
+
+  server.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    return reply.status(404).send(failure(404, `Not found: ${request.method} ${path.slice(0, 200)}`, app.now()));
+  });
+
+  registerPublicRoutes(server, app);
+  registerSignedEndpoints(server, app, accountEndpoints(app));
+  return server;
+}

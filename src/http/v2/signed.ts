@@ -1,0 +1,65 @@
+// Registers the signed (private) v2 endpoints: every one authenticates the same way, then checks
+// the authority the endpoint declares, then runs its handler.
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../app.js';
+import type { Authority } from '../../domain/keys.js';
+import { authenticateSignedRequest, holdsAuthority, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
+import { canonicalIp } from '../../domain/keys.js';
+import { success } from './envelope.js';
+import { LbankError } from './errors.js';
+import { authHeaders, requestParams } from './params.js';
+
+export interface SignedContext {
+  key: VerifiableKey;
+  /** The request's parameters, including the authentication ones. */
+  params: Readonly<Record<string, string>>;
+  now: number;
+}
+
+export interface SignedEndpoint {
+  /** Path under /v2 without the .do suffix, e.g. "supplement/api_Restrictions". */
+  path: string;
+  authority: Authority;
+  handler(context: SignedContext): Promise<unknown>;
+}
+
+function rejection(failure: AuthFailure): LbankError {
+  switch (failure.reason) {
+    case 'missing_parameter':
+      return new LbankError(10001, failure.parameter);
+    case 'invalid_echostr':
+      return new LbankError(10031);
+    case 'stale_timestamp':
+      return new LbankError(10600, 'timestamp is outside the receive window');
+    case 'replayed':
+      return new LbankError(10600, 'this echostr was already used');
+    case 'unknown_key':
+      return new LbankError(10005);
+    case 'method_mismatch':
+      return new LbankError(10007, `this key signs with ${failure.expected}`);
+    case 'bad_signature':
+      return new LbankError(10007, `the server signed the string: ${failure.stringToSign}`);
+    case 'ip_not_allowed':
+      return new LbankError(10022, `IP ${failure.ip} is not in this key's whitelist`);
+  }
+}
+
+export function registerSignedEndpoints(server: FastifyInstance, app: App, endpoints: readonly SignedEndpoint[]): void {
+  for (const endpoint of endpoints) {
+    server.post(`/v2/${endpoint.path}.do`, async (request) => {
+      const params = requestParams(request);
+      const now = app.now();
+      const clientIp = canonicalIp(request.ip) ?? request.ip;
+      const result = await authenticateSignedRequest(
+        { params, headers: authHeaders(request), clientIp, now },
+        { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs },
+      );
+      if (!result.ok) throw rejection(result);
+      if (!holdsAuthority(result.key, endpoint.authority, now)) {
+        throw endpoint.authority === 'withdraw' ? new LbankError(10100) : new LbankError(10022, `this key does not hold ${endpoint.authority} authority`);
+      }
+      await app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
+      return success(await endpoint.handler({ key: result.key, params, now }), app.now());
+    });
+  }
+}

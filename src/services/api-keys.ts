@@ -1,0 +1,152 @@
+// The API-key lifecycle: create (secret shown once), list, disable, enable, delete.
+import {
+  authorityExpiresAt,
+  checkKeyQuota,
+  checkKeySettings,
+  newApiKeyId,
+  newHmacSecret,
+  newRsaKeyPair,
+  normaliseAuthority,
+  parseIpList,
+  parseRsaPublicKey,
+  validateName,
+  type Authority,
+  type KeyStatus,
+} from '../domain/keys.js';
+import { KeyRuleError } from '../domain/keys.js';
+import { isSignatureMethod, type SignatureMethod } from '../domain/signing.js';
+import type { SecretBox } from '../security/secret-box.js';
+import {
+  countLiveApiKeys,
+  findApiKey,
+  insertApiKey,
+  listLiveApiKeys,
+  markApiKeyDeleted,
+  setApiKeyStatus,
+  type ApiKeyRecord,
+} from '../storage/api-keys.js';
+import type { Database } from '../storage/database.js';
+import { lockUser } from '../storage/users.js';
+
+/** What may be shown about a key after its creation: never a secret. */
+export interface ApiKeyView {
+  apiKey: string;
+  name: string;
+  method: SignatureMethod;
+  ips: string[];
+  authority: Authority[];
+  status: Exclude<KeyStatus, 'deleted'>;
+  createdAt: number;
+  /** When non-read authority lapses; null when permanent. */
+  authorityExpiresAt: number | null;
+  lastUsedAt: number | null;
+  lastUsedIp: string | null;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  method: string;
+  /** The IP list as typed: comma-separated, no spaces; empty for none. */
+  ips: string;
+  authority: readonly string[];
+  /** Beyond LBank: the user's own RSA public key, so the private key never leaves them. */
+  publicKey?: string | undefined;
+}
+
+export interface CreatedKey {
+  key: ApiKeyView;
+  /** HMAC: 32 upper-case hex characters. RSA: base64 PKCS#8 private key, or null for a user-supplied public key. */
+  secret: string | null;
+}
+
+/** Associated data binding a sealed secret to its key. */
+export function secretContext(apiKey: string): string {
+  return `api_key:${apiKey}`;
+}
+
+export function toView(record: ApiKeyRecord): ApiKeyView {
+  return {
+    apiKey: record.apiKey,
+    name: record.name,
+    method: record.method,
+    ips: record.ips,
+    authority: record.authority,
+    status: record.status === 'disabled' ? 'disabled' : 'enabled',
+    createdAt: record.createdAt,
+    authorityExpiresAt: authorityExpiresAt(record),
+    lastUsedAt: record.lastUsedAt,
+    lastUsedIp: record.lastUsedIp,
+  };
+}
+
+export class ApiKeyService {
+  constructor(
+    private readonly database: Database,
+    private readonly secretBox: SecretBox,
+    private readonly now: () => number,
+    /** Called after this process changes a key, so caches of it are dropped. */
+    private readonly onChange: () => void,
+  ) {}
+
+  async create(userId: number, input: CreateKeyInput): Promise<CreatedKey> {
+    if (!isSignatureMethod(input.method)) {
+      throw new KeyRuleError({ field: 'method', rule: 'unknown', message: 'The verification method must be HmacSHA256 or RSA.' });
+    }
+    const method = input.method;
+    const settings = {
+      name: validateName(input.name),
+      method,
+      ips: parseIpList(input.ips),
+      authority: normaliseAuthority(input.authority),
+    };
+    checkKeySettings(settings);
+    if (input.publicKey && method !== 'RSA') {
+      throw new KeyRuleError({ field: 'publicKey', rule: 'rsa_only', message: 'A public key can only be supplied for the RSA method.' });
+    }
+
+    const apiKey = newApiKeyId();
+    let secret: string | null;
+    let secretSealed: string | null = null;
+    let publicKey: string | null = null;
+    if (method === 'HmacSHA256') {
+      secret = newHmacSecret();
+      secretSealed = this.secretBox.seal(secret, secretContext(apiKey));
+    } else if (input.publicKey) {
+      publicKey = parseRsaPublicKey(input.publicKey);
+      secret = null;
+    } else {
+      const pair = newRsaKeyPair();
+      publicKey = pair.publicKey;
+      secret = pair.privateKey;
+    }
+
+    const record = await this.database.db.transaction().execute(async (trx) => {
+      await lockUser(trx, userId, this.database.dialect);
+      checkKeyQuota(await countLiveApiKeys(trx, userId));
+      return insertApiKey(trx, { apiKey, userId, ...settings, secretSealed, publicKey, status: 'enabled', createdAt: this.now() });
+    });
+    return { key: toView(record), secret };
+  }
+
+  async list(userId: number): Promise<ApiKeyView[]> {
+    return (await listLiveApiKeys(this.database.db, userId)).map(toView);
+  }
+
+  /** The key's owner, or undefined if the key does not exist or is deleted. */
+  async ownerOf(apiKey: string): Promise<number | undefined> {
+    const record = await findApiKey(this.database.db, apiKey);
+    return record && record.status !== 'deleted' ? record.userId : undefined;
+  }
+
+  async setStatus(apiKey: string, status: 'enabled' | 'disabled'): Promise<boolean> {
+    const changed = await setApiKeyStatus(this.database.db, apiKey, status, this.now());
+    this.onChange();
+    return changed;
+  }
+
+  async delete(apiKey: string): Promise<boolean> {
+    const deleted = await markApiKeyDeleted(this.database.db, apiKey, this.now());
+    this.onChange();
+    return deleted;
+  }
+}

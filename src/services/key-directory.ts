@@ -1,0 +1,84 @@
+// Looks keys up for the signed API: the hot path of every private request.
+// A row is cached only while the database can prove nobody else changed it (SQLite's data_version);
+// otherwise it is read on every request, so a key disabled anywhere is refused on the next request.
+// Decrypted secrets and parsed public keys are cached by their sealed form, which changes with the key.
+import type { KeyObject } from 'node:crypto';
+import { rsaPublicKeyObject } from '../domain/keys.js';
+import type { VerifiableKey } from '../domain/request-auth.js';
+import type { SecretBox } from '../security/secret-box.js';
+import { findApiKey, recordApiKeyUse, type ApiKeyRecord } from '../storage/api-keys.js';
+import type { Database } from '../storage/database.js';
+import { secretContext } from './api-keys.js';
+
+const MATERIAL_CACHE_LIMIT = 10_000;
+/** Last use is recorded at most this often per key (and whenever the client's IP changes). */
+const USE_RECORD_INTERVAL_MS = 1000;
+
+export class KeyDirectory {
+  #rows = new Map<string, ApiKeyRecord | undefined>();
+  #rowsStamp: number | undefined;
+  readonly #material = new Map<string, string | KeyObject>();
+  readonly #lastRecorded = new Map<string, { at: number; ip: string }>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly secretBox: SecretBox,
+  ) {}
+
+  /** Forget cached rows; called by this process after it changes a key. */
+  invalidate(): void {
+    this.#rows = new Map();
+  }
+
+  async find(apiKey: string): Promise<VerifiableKey | undefined> {
+    const record = await this.#row(apiKey);
+    if (!record || record.status === 'deleted') return undefined;
+    const key: VerifiableKey = {
+      apiKey: record.apiKey,
+      userId: record.userId,
+      method: record.method,
+      status: record.status,
+      ips: record.ips,
+      authority: record.authority,
+      createdAt: record.createdAt,
+    };
+    if (record.method === 'HmacSHA256' && record.secretSealed) {
+      key.hmacSecret = this.#materialise(record.secretSealed, () => this.secretBox.open(record.secretSealed!, secretContext(record.apiKey))) as string;
+    } else if (record.method === 'RSA' && record.publicKey) {
+      key.rsaPublicKey = this.#materialise(record.publicKey, () => rsaPublicKeyObject(record.publicKey!)) as KeyObject;
+    }
+    return key;
+  }
+
+  /** Records the time and IP of a successful use, throttled so the hot path rarely writes. */
+  async recordUse(apiKey: string, at: number, ip: string): Promise<void> {
+    const last = this.#lastRecorded.get(apiKey);
+    if (last && last.ip === ip && at - last.at < USE_RECORD_INTERVAL_MS) return;
+    this.#lastRecorded.set(apiKey, { at, ip });
+    await recordApiKeyUse(this.database.db, apiKey, at, ip);
+  }
+
+  async #row(apiKey: string): Promise<ApiKeyRecord | undefined> {
+    const stamp = this.database.externalChangeStamp();
+    if (stamp === undefined) return findApiKey(this.database.db, apiKey);
+    if (stamp !== this.#rowsStamp) {
+      this.#rows = new Map();
+      this.#rowsStamp = stamp;
+    }
+    if (this.#rows.has(apiKey)) return this.#rows.get(apiKey);
+    const record = await findApiKey(this.database.db, apiKey);
+    // Unknown keys are not cached, so that guessing cannot grow the map.
+    if (record) this.#rows.set(apiKey, record);
+    return record;
+  }
+
+  #materialise(sealed: string, make: () => string | KeyObject): string | KeyObject {
+    let value = this.#material.get(sealed);
+    if (value === undefined) {
+      if (this.#material.size >= MATERIAL_CACHE_LIMIT) this.#material.clear();
+      value = make();
+      this.#material.set(sealed, value);
+    }
+    return value;
+  }
+}

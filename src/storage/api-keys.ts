@@ -1,0 +1,116 @@
+// Storage of API keys. Deleted keys stay as rows (status 'deleted', secret wiped) for the audit trail.
+import type { Kysely, Selectable } from 'kysely';
+import type { Authority, KeyStatus } from '../domain/keys.js';
+import type { SignatureMethod } from '../domain/signing.js';
+import type { Schema } from './schema.js';
+
+export interface ApiKeyRecord {
+  id: number;
+  apiKey: string;
+  userId: number;
+  name: string;
+  method: SignatureMethod;
+  ips: string[];
+  authority: Authority[];
+  secretSealed: string | null;
+  publicKey: string | null;
+  status: KeyStatus;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  lastUsedIp: string | null;
+}
+
+function toRecord(row: Selectable<Schema['api_keys']>): ApiKeyRecord {
+  return {
+    id: row.id,
+    apiKey: row.api_key,
+    userId: row.user_id,
+    name: row.name,
+    method: row.method as SignatureMethod,
+    ips: JSON.parse(row.ips) as string[],
+    authority: row.authority.split(',') as Authority[],
+    secretSealed: row.secret_sealed,
+    publicKey: row.public_key,
+    status: row.status as KeyStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastUsedAt: row.last_used_at,
+    lastUsedIp: row.last_used_ip,
+  };
+}
+
+export type NewApiKey = Omit<ApiKeyRecord, 'id' | 'lastUsedAt' | 'lastUsedIp' | 'updatedAt'>;
+
+export async function insertApiKey(db: Kysely<Schema>, key: NewApiKey): Promise<ApiKeyRecord> {
+  const row = await db
+    .insertInto('api_keys')
+    .values({
+      api_key: key.apiKey,
+      user_id: key.userId,
+      name: key.name,
+      method: key.method,
+      ips: JSON.stringify(key.ips),
+      authority: key.authority.join(','),
+      secret_sealed: key.secretSealed,
+      public_key: key.publicKey,
+      status: key.status,
+      created_at: key.createdAt,
+      updated_at: key.createdAt,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
+export async function findApiKey(db: Kysely<Schema>, apiKey: string): Promise<ApiKeyRecord | undefined> {
+  const row = await db.selectFrom('api_keys').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
+  return row && toRecord(row);
+}
+
+/** The user's keys that are not deleted, oldest first. */
+export async function listLiveApiKeys(db: Kysely<Schema>, userId: number): Promise<ApiKeyRecord[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', '!=', 'deleted')
+    .orderBy('id')
+    .execute();
+  return rows.map(toRecord);
+}
+
+export async function countLiveApiKeys(db: Kysely<Schema>, userId: number): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', userId)
+    .where('status', '!=', 'deleted')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function setApiKeyStatus(db: Kysely<Schema>, apiKey: string, status: 'enabled' | 'disabled', now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ status, updated_at: now })
+    .where('api_key', '=', apiKey)
+    .where('status', '!=', 'deleted')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Deletes a key: it can never authenticate again and its secret material is wiped. */
+export async function markApiKeyDeleted(db: Kysely<Schema>, apiKey: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ status: 'deleted', secret_sealed: null, updated_at: now })
+    .where('api_key', '=', apiKey)
+    .where('status', '!=', 'deleted')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function recordApiKeyUse(db: Kysely<Schema>, apiKey: string, at: number, ip: string): Promise<void> {
+  await db.updateTable('api_keys').set({ last_used_at: at, last_used_ip: ip }).where('api_key', '=', apiKey).execute();
+}

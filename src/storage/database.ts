@@ -1,0 +1,78 @@
+// One query builder (Kysely), two dialects: embedded SQLite (better-sqlite3) and PostgreSQL (pg).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations.js';
+import type { Schema } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  dialect: Dialect;
+  db: Kysely<Schema>;
+  /**
+   * A number that changes whenever another process commits to the database, or undefined when
+   * that cannot be known cheaply (PostgreSQL with many servers): then nothing may be cached.
+   */
+  externalChangeStamp(): number | undefined;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+}
+
+const INT8_OID = 20;
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // bigint columns hold epoch milliseconds, well inside Number's exact range.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    dialect: 'postgres',
+    db,
+    externalChangeStamp: () => undefined,
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(dataDir: string): Database {
+  mkdirSync(dataDir, { recursive: true });
+  const handle = new BetterSqlite3(join(dataDir, 'keygate.sqlite'));
+  // WAL lets the CLI write while the server reads; synchronous=FULL makes every commit durable
+  // before it is acknowledged (an acknowledged write survives a crash or power loss).
+  handle.pragma('journal_mode = WAL');
+  handle.pragma('synchronous = FULL');
+  handle.pragma('foreign_keys = ON');
+  handle.pragma('busy_timeout = 5000');
+  const dataVersion = handle.prepare('PRAGMA data_version').pluck();
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: handle }) });
+  return {
+    dialect: 'sqlite',
+    db,
+    externalChangeStamp: () => dataVersion.get() as number,
+    close: () => db.destroy(),
+  };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options.dataDir);
+  const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await database.close();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`Database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`);
+  }
+  return database;
+}
