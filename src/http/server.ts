@@ -1,5 +1,5 @@
 // Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { accountEndpoints } from './v2/account-routes.js';
 import { failure } from './v2/envelope.js';
@@ -25,7 +25,7 @@ export function buildHttpServer(app: App): FastifyInstance {
     bodyLimit: BODY_LIMIT,
     // Requests are logged without their query strings: the portal never puts secrets there, but
     // clients of the signed API may put anything in parameters.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   // LBank clients send form bodies; some send a content type with an empty body, or none at all.
