@@ -230,7 +230,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(argv);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('commander.')) {

@@ -108,5 +108,5 @@ async function unwrap<T>(response: Response): Promise<T> {
     throw new LbankApiError(-1, `not a JSON response (HTTP ${response.status}): ${text.slice(0, 200)}`, response.status);
   }
   if (body.result === 'true' || body.result === true) return body.data as T;
-  throw new LbankApiError(Number(body.error_code ?? -1), String(body.msg ?? 'request failed'), response.status);
+  throw new LbankApiError(Number(body.error_code ?? -1), typeof body.msg === 'string' ? body.msg : 'request failed', response.status);
 }

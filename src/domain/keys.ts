@@ -83,7 +83,7 @@ export function validateName(name: string): string {
   if (trimmed.length < 1 || trimmed.length > MAX_NAME_LENGTH) {
     violation('name', 'length', `The API name must be 1 to ${MAX_NAME_LENGTH} characters long.`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) violation('name', 'characters', 'The API name cannot contain control characters.');
+  if ([...trimmed].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) violation('name', 'characters', 'The API name cannot contain control characters.');
   return trimmed;
 }
 

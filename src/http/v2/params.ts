@@ -7,7 +7,7 @@ function addAll(into: Record<string, string>, source: unknown): void {
   for (const [name, value] of Object.entries(source as Record<string, unknown>)) {
     if (Array.isArray(value)) throw new LbankError(10003, `parameter ${name.slice(0, 40)} is given more than once`);
     if (value === null || value === undefined) continue;
-    into[name] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    into[name] = typeof value === 'string' ? value : JSON.stringify(value);
   }
 }
 
