@@ -1,5 +1,5 @@
 // The container built at start-up: every dependency is created here and handed to whoever needs it,
-// so tests can build the same application with another database, clock or logger.
+// so tests can build the same application with another database, clock, logger or mailer.
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ReplayGuard } from './domain/request-auth.js';
@@ -7,8 +7,22 @@ import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
+import { AuditLog } from './services/audit.js';
+import { AuthenticatorService } from './services/authenticator.js';
+import { BackgroundJobs } from './services/background-jobs.js';
+import { EmailCodeService } from './services/email-codes.js';
+import { ExchangeService } from './services/exchange.js';
+import { WithdrawalService } from './services/withdrawals.js';
 import { KeyDirectory } from './services/key-directory.js';
+import { KeyLifecycleService } from './services/key-lifecycle.js';
+import { KeyWarningService } from './services/key-warnings.js';
 import { LedgerService } from './services/ledger.js';
+import { createMailer, type Mailer } from './services/mailer.js';
+import { SecuritySettingsService } from './services/security-settings.js';
+import { SecurityVerification } from './services/security-verification.js';
+import { SessionService } from './services/sessions.js';
+import { SignInService } from './services/sign-in.js';
+import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { DatabaseReplayGuard, MemoryReplayGuard } from './storage/replay.js';
 
@@ -17,17 +31,32 @@ export interface App {
   logger: Logger;
   database: Database;
   now: () => number;
+  mailer: Mailer;
   accounts: AccountService;
   apiKeys: ApiKeyService;
   keyDirectory: KeyDirectory;
   ledger: LedgerService;
   replayGuard: ReplayGuard;
+  sessions: SessionService;
+  throttle: ThrottleService;
+  emailCodes: EmailCodeService;
+  authenticator: AuthenticatorService;
+  signIn: SignInService;
+  keyLifecycle: KeyLifecycleService;
+  security: SecuritySettingsService;
+  audit: AuditLog;
+  keyWarnings: KeyWarningService;
+  jobs: BackgroundJobs;
+  exchange: ExchangeService;
+  withdrawals: WithdrawalService;
   close(): Promise<void>;
 }
 
 export interface AppOverrides {
   logger?: Logger;
   now?: () => number;
+  /** Replaces the mailer that SMTP_URL selects. */
+  mailer?: Mailer;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -35,18 +64,50 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const now = overrides.now ?? Date.now;
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
+  const mailer = overrides.mailer ?? createMailer(config, logger);
   const keyDirectory = new KeyDirectory(database, secretBox);
+  const accounts = new AccountService(database, now);
+  const apiKeys = new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate());
+  const throttle = new ThrottleService(database, now);
+  const sessions = new SessionService(database, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs }, now);
+  const emailCodes = new EmailCodeService(database, mailer, throttle, now, logger);
+  const authenticator = new AuthenticatorService(database, secretBox, throttle, now, config.totpIssuer);
+  const verification = new SecurityVerification(emailCodes, authenticator);
+  const audit = new AuditLog(database, now, logger);
+  const keyWarnings = new KeyWarningService(database, mailer, now, logger);
+  const exchange = new ExchangeService(database, config.markets, now);
+  await exchange.rebuildBooks();
+  const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
     config,
     logger,
     database,
     now,
-    accounts: new AccountService(database, now),
-    apiKeys: new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate()),
+    mailer,
+    accounts,
+    apiKeys,
     keyDirectory,
     ledger: new LedgerService(database, config.markets, now),
     // Many servers may share PostgreSQL, so their replay memory must be shared too.
     replayGuard: database.dialect === 'postgres' ? new DatabaseReplayGuard(database.db, now) : new MemoryReplayGuard(now),
-    close: () => database.close(),
+    sessions,
+    throttle,
+    emailCodes,
+    authenticator,
+    signIn: new SignInService(accounts, emailCodes, authenticator, sessions, throttle, audit),
+    keyLifecycle: new KeyLifecycleService(apiKeys, authenticator, verification, audit),
+    security: new SecuritySettingsService(emailCodes, authenticator, verification, audit),
+    audit,
+    keyWarnings,
+    jobs,
+    exchange,
+    withdrawals: new WithdrawalService(database, config.markets, now),
+    async close() {
+      await jobs.stop();
+      await exchange.idle();
+      await audit.close();
+      await mailer.close();
+      await database.close();
+    },
   };
 }

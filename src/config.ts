@@ -18,6 +18,18 @@ export interface Config {
   trustProxy: string[];
   markets: MarketCatalogue;
   logLevel: string;
+  /** smtp:// or smtps:// URL of the mail server; undefined writes mails to the log. */
+  smtpUrl: string | undefined;
+  /** The From of every mail. */
+  mailFrom: string;
+  /** A portal session ends after this long without a request… */
+  sessionIdleMs: number;
+  /** …and this long after login in any case. */
+  sessionMaxMs: number;
+  /** The name an authenticator app shows next to the account. */
+  totpIssuer: string;
+  /** How often a serving process runs its background jobs (key warnings, sweeping). */
+  jobIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +131,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }
 
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) {
+      throw new ConfigError('SMTP_URL', 'must be a URL like smtp://user:password@mail.example.com:587 or smtps://mail.example.com:465 (leave it unset to write mails to the log)');
+    }
+  }
+  const mailFrom = env.MAIL_FROM || 'Keygate <keygate@localhost>';
+  if (!/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM', 'must be an address, or a name and an address in angle brackets (e.g. Keygate <keygate@example.com>)');
+  }
+  const totpIssuer = env.KEYGATE_TOTP_ISSUER || 'Keygate';
+  if (totpIssuer.length > 64 || /[:\p{Cc}]/u.test(totpIssuer)) {
+    throw new ConfigError('KEYGATE_TOTP_ISSUER', 'must be at most 64 characters, without colons or control characters');
+  }
+  const sessionIdleMs = integer(env, 'KEYGATE_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000;
+  const sessionMaxMs = integer(env, 'KEYGATE_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3_600_000;
+
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -129,5 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     markets: env.KEYGATE_MARKETS ? loadMarkets(env.KEYGATE_MARKETS) : DEFAULT_CATALOGUE,
     logLevel,
+    smtpUrl,
+    mailFrom,
+    sessionIdleMs,
+    sessionMaxMs,
+    totpIssuer,
+    jobIntervalMs: integer(env, 'KEYGATE_JOB_INTERVAL_SECONDS', 600, 10, 86_400) * 1000,
   };
 }

@@ -133,6 +133,38 @@ describe.each(DATABASE_KINDS)('the CLI on %s', (kind) => {
   });
 });
 
+describe('the CLI settling withdrawals and setting fees', () => {
+  let keygate: RunningKeygate;
+  beforeAll(async () => {
+    keygate = await startKeygate('sqlite');
+  });
+  afterAll(async () => keygate?.stop());
+
+  it('completes and rejects withdrawals the server accepted, and overrides fee rates', async () => {
+    const user = await keygate.app.accounts.create('payout@example.com', undefined);
+    await keygate.app.ledger.credit(user.id, 'usdt', '500');
+    const key = await keygate.app.apiKeys.create(user.id, { name: 'payout', method: 'HmacSHA256', ips: '127.0.0.1', authority: ['read', 'withdraw'] });
+    const client = new LbankClient({ baseUrl: keygate.baseUrl, apiKey: key.key.apiKey, secret: key.secret! });
+    const first = await client.call<{ withdrawId: number }>('supplement/withdraw', { coin: 'usdt', amount: '100', fee: '1', address: 'TXYZsandbox01' });
+    const second = await client.call<{ withdrawId: number }>('supplement/withdraw', { coin: 'usdt', amount: '50', fee: '1', address: 'TXYZsandbox01' });
+
+    const completed = await keygateCli(keygate.env, 'admin', 'withdrawal', 'complete', '--id', String(first.withdrawId), '--txid', '0xabc', '--json');
+    expect(JSON.parse(completed.stdout)).toMatchObject({ status: 'completed', txid: '0xabc' });
+    const rejected = await keygateCli(keygate.env, 'admin', 'withdrawal', 'reject', '--id', String(second.withdrawId));
+    expect(rejected.stdout).toContain('rejected');
+    const again = await keygateCli(keygate.env, 'admin', 'withdrawal', 'reject', '--id', String(second.withdrawId));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already rejected/);
+    const info = await client.call<{ free: Record<string, string>; freeze: Record<string, string> }>('user_info');
+    expect([info.free.usdt, info.freeze.usdt]).toEqual(['399', '0']);
+
+    const fee = await keygateCli(keygate.env, 'admin', 'fee', 'set', '--email', 'payout@example.com', '--maker', '0.0005', '--taker', '0.0015');
+    expect(fee.code).toBe(0);
+    expect(await client.call('supplement/customer_trade_fee', { category: 'btc_usdt' })).toEqual([{ symbol: 'btc_usdt', makerCommission: '0.05', takerCommission: '0.15' }]);
+    expect((await keygateCli(keygate.env, 'admin', 'fee', 'set', '--email', 'payout@example.com', '--maker', '5', '--taker', '0')).stderr).toMatch(/fraction/);
+  });
+});
+
 describe('the CLI configuration', () => {
   it('stops with a message naming a bad variable', async () => {
     const result = await keygateCli({ ...process.env, KEYGATE_RECV_WINDOW_MS: 'soon' }, 'admin', 'key', 'list', '--email', 'a@b.io');

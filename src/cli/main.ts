@@ -11,7 +11,9 @@ import { auditRestrictions } from '../domain/key-audit.js';
 import { isSignatureMethod, signParams } from '../domain/signing.js';
 import { buildHttpServer } from '../http/server.js';
 import { AccountError } from '../services/accounts.js';
+import { ExchangeError } from '../services/exchange.js';
 import { UnknownAssetError } from '../services/ledger.js';
+import { WithdrawalError } from '../services/withdrawals.js';
 
 class CliError extends Error {}
 
@@ -64,6 +66,8 @@ export function buildProgram(): Command {
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
       await server.listen({ port: config.port, host: config.host });
+      // Key warnings and sweeping of expired sessions and codes; stopped by app.close().
+      app.jobs.start(config.jobIntervalMs);
       app.logger.info(`Keygate serves on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(server.server.address() as { port: number }).port}`);
     });
 
@@ -165,6 +169,35 @@ export function buildProgram(): Command {
       print(options, deposit, `Credited ${deposit.amount} ${deposit.asset} to ${options.email} (deposit ${deposit.id})`);
     });
 
+  const withdrawal = admin.command('withdrawal').description('withdrawals waiting as "applying"');
+  for (const action of ['complete', 'reject'] as const) {
+    withdrawal
+      .command(action)
+      .description(action === 'complete' ? 'mark as sent: the amount leaves Keygate, the fee is kept' : 'refuse: amount and fee return to the account')
+      .requiredOption('--id <id>', 'the withdrawal id (withdrawId)')
+      .option('--txid <txid>', 'complete only: the transaction id to report')
+      .option('--json', 'print JSON')
+      .action(async (options: { id: string; txid?: string } & JsonOption) => {
+        if (!/^\d{1,15}$/.test(options.id)) throw new CliError('--id must be a withdrawal id (a whole number)');
+        const row = await withApp((app) => (action === 'complete' ? app.withdrawals.complete(Number(options.id), options.txid) : app.withdrawals.reject(Number(options.id))));
+        print(options, row, `Withdrawal ${row.id} ${row.status}`);
+      });
+  }
+
+  admin
+    .command('fee')
+    .description('trading fees')
+    .command('set')
+    .description("override an account's maker and taker fee rates (default 0.001 = 0.1%)")
+    .requiredOption('--email <email>')
+    .requiredOption('--maker <rate>', 'fraction, e.g. 0.0008')
+    .requiredOption('--taker <rate>', 'fraction, e.g. 0.001')
+    .option('--json', 'print JSON')
+    .action(async (options: { email: string; maker: string; taker: string } & JsonOption) => {
+      await withApp(async (app) => app.exchange.setFeeRates(await userIdByEmail(app, options.email), options.maker, options.taker));
+      print(options, { email: options.email, maker: options.maker, taker: options.taker }, `Fees of ${options.email}: maker ${options.maker}, taker ${options.taker}`);
+    });
+
   program
     .command('sign')
     .description('sign a v2 request and show each step (for client authors debugging a signature)')
@@ -220,7 +253,7 @@ function describe(error: unknown): string {
   if (error instanceof ConfigError) return `Configuration error: ${error.message}`;
   if (error instanceof KeyRuleError) return `${error.violation.field}: ${error.message}`;
   if (error instanceof AccountError) return `${error.field}: ${error.message}`;
-  if (error instanceof LedgerError || error instanceof UnknownAssetError || error instanceof CliError) return error.message;
+  if (error instanceof LedgerError || error instanceof UnknownAssetError || error instanceof CliError || error instanceof WithdrawalError || error instanceof ExchangeError) return error.message;
   if (error instanceof LbankApiError) return `The server refused the request: ${error.message}`;
   if (error instanceof Error) return error.message;
   return String(error);

@@ -1,13 +1,16 @@
-// Account holders. Passwords are hashed with Argon2id.
+// Account holders. Passwords follow the policy of src/domain/passwords.ts and are hashed with Argon2id.
 import { randomInt } from 'node:crypto';
-import { hash } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
+import { checkPassword, type PasswordRule } from '../domain/passwords.js';
 import type { Database } from '../storage/database.js';
-import { findUserByEmail, insertUser, type UserRecord } from '../storage/users.js';
+import { findUserByEmail, findUserById, insertUser, setUserPasswordHash, type UserRecord } from '../storage/users.js';
+
+export { MIN_PASSWORD_LENGTH } from '../domain/passwords.js';
 
 export class AccountError extends Error {
   constructor(
     readonly field: 'email' | 'password',
-    readonly rule: string,
+    readonly rule: 'format' | 'taken' | PasswordRule,
     message: string,
   ) {
     super(message);
@@ -16,7 +19,8 @@ export class AccountError extends Error {
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
-export const MIN_PASSWORD_LENGTH = 10;
+/** Argon2id (algorithm 2) with the library's defaults: 19 MiB, 2 passes (OWASP's minimum). */
+const ARGON2 = { algorithm: 2 } as const;
 
 export function normaliseEmail(email: string): string {
   const normalised = email.trim().toLowerCase();
@@ -24,7 +28,15 @@ export function normaliseEmail(email: string): string {
   return normalised;
 }
 
+/** Throws the first rule of the password policy that the password breaks. */
+export function assertPasswordAcceptable(password: string, email: string): void {
+  const violation = checkPassword(password, email);
+  if (violation) throw new AccountError('password', violation.rule, violation.message);
+}
+
 export class AccountService {
+  #dummyHash: Promise<string> | undefined;
+
   constructor(
     private readonly database: Database,
     private readonly now: () => number,
@@ -32,25 +44,56 @@ export class AccountService {
 
   async create(emailInput: string, password: string | undefined): Promise<UserRecord> {
     const email = normaliseEmail(emailInput);
-    if (password !== undefined && password.length < MIN_PASSWORD_LENGTH) {
-      throw new AccountError('password', 'length', `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
-    }
+    if (password !== undefined) assertPasswordAcceptable(password, email);
     if (await findUserByEmail(this.database.db, email)) {
       throw new AccountError('email', 'taken', 'An account with this email address already exists.');
     }
-    const passwordHash = password === undefined ? null : await hash(password, { algorithm: 2 });
+    const passwordHash = password === undefined ? null : await hash(password, ARGON2);
     for (let attempt = 0; ; attempt++) {
       // A random 9-digit UID, like LBank's, that does not reveal how many accounts exist.
       const uid = String(randomInt(100_000_000, 1_000_000_000));
       try {
         return await insertUser(this.database.db, { uid, email, passwordHash, createdAt: this.now() });
       } catch (error) {
-        if (attempt >= 3 || (await findUserByEmail(this.database.db, email))) throw error;
+        if (await findUserByEmail(this.database.db, email)) {
+          throw new AccountError('email', 'taken', 'An account with this email address already exists.');
+        }
+        if (attempt >= 3) throw error;
       }
     }
   }
 
   async findByEmail(emailInput: string): Promise<UserRecord | undefined> {
     return findUserByEmail(this.database.db, emailInput.trim().toLowerCase());
+  }
+
+  async findById(id: number): Promise<UserRecord | undefined> {
+    return findUserById(this.database.db, id);
+  }
+
+  /**
+   * Whether the password is the account's. Without an account (or a password) a hash is still
+   * verified, so that the time taken does not tell whether an address has an account.
+   */
+  async verifyPassword(user: UserRecord | undefined, password: string): Promise<boolean> {
+    if (!user?.passwordHash) {
+      await verify((await this.#dummy()), password).catch(() => false);
+      return false;
+    }
+    try {
+      return await verify(user.passwordHash, password);
+    } catch {
+      return false;
+    }
+  }
+
+  async setPassword(user: UserRecord, password: string): Promise<void> {
+    assertPasswordAcceptable(password, user.email);
+    await setUserPasswordHash(this.database.db, user.id, await hash(password, ARGON2));
+  }
+
+  #dummy(): Promise<string> {
+    this.#dummyHash ??= hash('keygate-no-such-account', ARGON2);
+    return this.#dummyHash;
   }
 }

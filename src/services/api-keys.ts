@@ -1,4 +1,4 @@
-// The API-key lifecycle: create (secret shown once), list, disable, enable, delete.
+// The API-key lifecycle: create (secret shown once), list, edit, disable, enable, delete.
 import {
   authorityExpiresAt,
   checkKeyQuota,
@@ -22,7 +22,9 @@ import {
   insertApiKey,
   listLiveApiKeys,
   markApiKeyDeleted,
+  markUserApiKeysDeleted,
   setApiKeyStatus,
+  updateApiKeySettings,
   type ApiKeyRecord,
 } from '../storage/api-keys.js';
 import type { Database } from '../storage/database.js';
@@ -59,6 +61,38 @@ export interface CreatedKey {
   secret: string | null;
 }
 
+/** Changes to a key after its creation; the method and key material cannot change. */
+export interface KeyChanges {
+  name?: string | undefined;
+  /** The IP list as typed: comma-separated, no spaces; empty for none. */
+  ips?: string | undefined;
+  authority?: readonly string[] | undefined;
+}
+
+function rsaOnly(): KeyRuleError {
+  return new KeyRuleError({ field: 'publicKey', rule: 'rsa_only', message: 'A public key can only be supplied for the RSA method.' });
+}
+
+/** The seed's rules for a key's settings, all checked; returns them normalised. */
+function validatedSettings(input: { name: string; method: string; ips: string; authority: readonly string[] }): {
+  name: string;
+  method: SignatureMethod;
+  ips: string[];
+  authority: Authority[];
+} {
+  if (!isSignatureMethod(input.method)) {
+    throw new KeyRuleError({ field: 'method', rule: 'unknown', message: 'The verification method must be HmacSHA256 or RSA.' });
+  }
+  const settings = {
+    name: validateName(input.name),
+    method: input.method,
+    ips: parseIpList(input.ips),
+    authority: normaliseAuthority(input.authority),
+  };
+  checkKeySettings(settings);
+  return settings;
+}
+
 /** Associated data binding a sealed secret to its key. */
 export function secretContext(apiKey: string): string {
   return `api_key:${apiKey}`;
@@ -88,21 +122,20 @@ export class ApiKeyService {
     private readonly onChange: () => void,
   ) {}
 
+  /** Checks a request to create a key against every rule, quota included, without creating it. */
+  async checkCreate(userId: number, input: CreateKeyInput): Promise<void> {
+    const { method } = validatedSettings(input);
+    if (input.publicKey) {
+      if (method !== 'RSA') throw rsaOnly();
+      parseRsaPublicKey(input.publicKey);
+    }
+    checkKeyQuota(await countLiveApiKeys(this.database.db, userId));
+  }
+
   async create(userId: number, input: CreateKeyInput): Promise<CreatedKey> {
-    if (!isSignatureMethod(input.method)) {
-      throw new KeyRuleError({ field: 'method', rule: 'unknown', message: 'The verification method must be HmacSHA256 or RSA.' });
-    }
-    const method = input.method;
-    const settings = {
-      name: validateName(input.name),
-      method,
-      ips: parseIpList(input.ips),
-      authority: normaliseAuthority(input.authority),
-    };
-    checkKeySettings(settings);
-    if (input.publicKey && method !== 'RSA') {
-      throw new KeyRuleError({ field: 'publicKey', rule: 'rsa_only', message: 'A public key can only be supplied for the RSA method.' });
-    }
+    const settings = validatedSettings(input);
+    const { method } = settings;
+    if (input.publicKey && method !== 'RSA') throw rsaOnly();
 
     const apiKey = newApiKeyId();
     let secret: string | null;
@@ -136,6 +169,52 @@ export class ApiKeyService {
   async ownerOf(apiKey: string): Promise<number | undefined> {
     const record = await findApiKey(this.database.db, apiKey);
     return record && record.status !== 'deleted' ? record.userId : undefined;
+  }
+
+  /** One of the account's live keys, or undefined (also when the key is another account's). */
+  async findOwned(userId: number, apiKey: string): Promise<ApiKeyView | undefined> {
+    const record = await findApiKey(this.database.db, apiKey);
+    return record && record.userId === userId && record.status !== 'deleted' ? toView(record) : undefined;
+  }
+
+  /**
+   * Applies changes to the name, IP list and authority of one of the account's keys, re-checking every
+   * rule. With `dryRun` only the checks run. Undefined when the account has no such live key.
+   */
+  async update(userId: number, apiKey: string, changes: KeyChanges, options: { dryRun?: boolean } = {}): Promise<ApiKeyView | undefined> {
+    const current = await this.findOwned(userId, apiKey);
+    if (!current) return undefined;
+    const settings = validatedSettings({
+      name: changes.name ?? current.name,
+      method: current.method,
+      ips: changes.ips ?? current.ips.join(','),
+      authority: changes.authority ?? current.authority,
+    });
+    if (options.dryRun) return current;
+    const updated = await updateApiKeySettings(this.database.db, userId, apiKey, settings, this.now());
+    this.onChange();
+    return updated && toView(updated);
+  }
+
+  /** Disables or enables one of the account's keys; false when the account has no such live key. */
+  async setOwnedStatus(userId: number, apiKey: string, status: 'enabled' | 'disabled'): Promise<boolean> {
+    const changed = await setApiKeyStatus(this.database.db, apiKey, status, this.now(), userId);
+    this.onChange();
+    return changed;
+  }
+
+  /** Deletes one of the account's keys; false when the account has no such live key. */
+  async deleteOwned(userId: number, apiKey: string): Promise<boolean> {
+    const deleted = await markApiKeyDeleted(this.database.db, apiKey, this.now(), userId);
+    this.onChange();
+    return deleted;
+  }
+
+  /** Deletes every live key of the account. */
+  async deleteAllOwned(userId: number): Promise<{ apiKey: string; name: string }[]> {
+    const deleted = await markUserApiKeysDeleted(this.database.db, userId, this.now());
+    this.onChange();
+    return deleted;
   }
 
   async setStatus(apiKey: string, status: 'enabled' | 'disabled'): Promise<boolean> {

@@ -90,25 +90,64 @@ export async function countLiveApiKeys(db: Kysely<Schema>, userId: number): Prom
   return Number(row.n);
 }
 
-export async function setApiKeyStatus(db: Kysely<Schema>, apiKey: string, status: 'enabled' | 'disabled', now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('api_keys')
-    .set({ status, updated_at: now })
-    .where('api_key', '=', apiKey)
-    .where('status', '!=', 'deleted')
-    .executeTakeFirst();
+/** Changes a live key's status; with `ownerId`, only if the key belongs to that account. */
+export async function setApiKeyStatus(
+  db: Kysely<Schema>,
+  apiKey: string,
+  status: 'enabled' | 'disabled',
+  now: number,
+  ownerId?: number,
+): Promise<boolean> {
+  let query = db.updateTable('api_keys').set({ status, updated_at: now }).where('api_key', '=', apiKey).where('status', '!=', 'deleted');
+  if (ownerId !== undefined) query = query.where('user_id', '=', ownerId);
+  const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
-/** Deletes a key: it can never authenticate again and its secret material is wiped. */
-export async function markApiKeyDeleted(db: Kysely<Schema>, apiKey: string, now: number): Promise<boolean> {
-  const result = await db
+/**
+ * Deletes a key: it can never authenticate again and its secret material is wiped.
+ * With `ownerId`, only if the key belongs to that account.
+ */
+export async function markApiKeyDeleted(db: Kysely<Schema>, apiKey: string, now: number, ownerId?: number): Promise<boolean> {
+  let query = db
     .updateTable('api_keys')
     .set({ status: 'deleted', secret_sealed: null, updated_at: now })
     .where('api_key', '=', apiKey)
-    .where('status', '!=', 'deleted')
-    .executeTakeFirst();
+    .where('status', '!=', 'deleted');
+  if (ownerId !== undefined) query = query.where('user_id', '=', ownerId);
+  const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/** Deletes every live key of an account; returns the keys deleted. */
+export async function markUserApiKeysDeleted(db: Kysely<Schema>, userId: number, now: number): Promise<{ apiKey: string; name: string }[]> {
+  const rows = await db
+    .updateTable('api_keys')
+    .set({ status: 'deleted', secret_sealed: null, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('status', '!=', 'deleted')
+    .returning(['api_key', 'name'])
+    .execute();
+  return rows.map((row) => ({ apiKey: row.api_key, name: row.name }));
+}
+
+/** Changes the settings of an account's live key; returns the key as it now is. */
+export async function updateApiKeySettings(
+  db: Kysely<Schema>,
+  ownerId: number,
+  apiKey: string,
+  settings: { name: string; ips: string[]; authority: Authority[] },
+  now: number,
+): Promise<ApiKeyRecord | undefined> {
+  const row = await db
+    .updateTable('api_keys')
+    .set({ name: settings.name, ips: JSON.stringify(settings.ips), authority: settings.authority.join(','), updated_at: now })
+    .where('api_key', '=', apiKey)
+    .where('user_id', '=', ownerId)
+    .where('status', '!=', 'deleted')
+    .returningAll()
+    .executeTakeFirst();
+  return row && toRecord(row);
 }
 
 export async function recordApiKeyUse(db: Kysely<Schema>, apiKey: string, at: number, ip: string): Promise<void> {

@@ -81,6 +81,157 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('replay_nonces_expiry').on('replay_nonces').column('expires_at').execute();
       },
     },
+    '0002_accounts': {
+      async up(db: Kysely<unknown>) {
+        // Portal sessions: the id is looked up, the secret's SHA-256 digest compared.
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+        await db.schema.createIndex('sessions_expiry').on('sessions').column('expires_at').execute();
+
+        // The live email code of each (address, purpose); a new one replaces the old.
+        await withId(db.schema.createTable('email_codes') as Builder, dialect)
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('code_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('wrong_tries', 'integer', (c) => c.notNull().defaultTo(0))
+          .addUniqueConstraint('email_codes_email_purpose', ['email', 'purpose'])
+          .execute();
+
+        // Google Authenticator: the seed sealed by the SecretBox; bound_at is null until confirmed.
+        await db.schema
+          .createTable('authenticators')
+          .addColumn('user_id', 'integer', (c) => c.primaryKey().references('users.id'))
+          .addColumn('seed_sealed', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('bound_at', 'bigint')
+          .addColumn('last_used_step', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('throttle_counters')
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('window_start', 'bigint', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('throttle_counters_pk', ['scope', 'subject'])
+          .execute();
+
+        // One row per event; signed-API rejections are one row per key, minute and reason, whose
+        // bucket makes repeated flushes add to the same row.
+        await withId(db.schema.createTable('audit_events') as Builder, dialect)
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('api_key', 'text')
+          .addColumn('detail', 'text')
+          .addColumn('count', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('bucket', 'text', (c) => c.unique())
+          .execute();
+        await db.schema.createIndex('audit_events_user').on('audit_events').columns(['user_id', 'at', 'id']).execute();
+
+        // Warnings mailed about keys: the primary key makes a second send of the same warning impossible.
+        await db.schema
+          .createTable('key_warnings')
+          .addColumn('api_key', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('reference_at', 'bigint', (c) => c.notNull())
+          .addColumn('sent_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('key_warnings_pk', ['api_key', 'kind', 'reference_at'])
+          .execute();
+      },
+    },
+    '0003_exchange': {
+      async up(db: Kysely<unknown>) {
+        await withId(db.schema.createTable('orders') as Builder, dialect)
+          .addColumn('order_id', 'text', (c) => c.notNull().unique())
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('symbol', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('price', 'text')
+          .addColumn('quantity', 'text')
+          .addColumn('quote_budget', 'text')
+          .addColumn('executed_qty', 'text', (c) => c.notNull())
+          .addColumn('executed_quote', 'text', (c) => c.notNull())
+          .addColumn('remaining_qty', 'text', (c) => c.notNull())
+          .addColumn('frozen_asset', 'text', (c) => c.notNull())
+          .addColumn('frozen_remaining', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('custom_id', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('orders_custom_id', ['user_id', 'custom_id'])
+          .execute();
+        await db.schema.createIndex('orders_open').on('orders').columns(['symbol', 'status']).execute();
+        await db.schema.createIndex('orders_user').on('orders').columns(['user_id', 'symbol', 'id']).execute();
+
+        await withId(db.schema.createTable('trades') as Builder, dialect)
+          .addColumn('symbol', 'text', (c) => c.notNull())
+          .addColumn('price', 'text', (c) => c.notNull())
+          .addColumn('quantity', 'text', (c) => c.notNull())
+          .addColumn('quote_quantity', 'text', (c) => c.notNull())
+          .addColumn('taker_side', 'text', (c) => c.notNull())
+          .addColumn('maker_order_id', 'text', (c) => c.notNull())
+          .addColumn('taker_order_id', 'text', (c) => c.notNull())
+          .addColumn('maker_user_id', 'integer', (c) => c.notNull())
+          .addColumn('taker_user_id', 'integer', (c) => c.notNull())
+          .addColumn('maker_fee', 'text', (c) => c.notNull())
+          .addColumn('maker_fee_asset', 'text', (c) => c.notNull())
+          .addColumn('maker_fee_rate', 'text', (c) => c.notNull())
+          .addColumn('taker_fee', 'text', (c) => c.notNull())
+          .addColumn('taker_fee_asset', 'text', (c) => c.notNull())
+          .addColumn('taker_fee_rate', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('trades_symbol').on('trades').columns(['symbol', 'id']).execute();
+        await db.schema.createIndex('trades_maker_order').on('trades').column('maker_order_id').execute();
+        await db.schema.createIndex('trades_taker_order').on('trades').column('taker_order_id').execute();
+        await db.schema.createIndex('trades_maker_user').on('trades').columns(['maker_user_id', 'symbol', 'created_at']).execute();
+        await db.schema.createIndex('trades_taker_user').on('trades').columns(['taker_user_id', 'symbol', 'created_at']).execute();
+
+        await db.schema
+          .createTable('fee_income')
+          .addColumn('asset', 'text', (c) => c.primaryKey())
+          .addColumn('amount', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('fee_rates')
+          .addColumn('user_id', 'integer', (c) => c.primaryKey().references('users.id'))
+          .addColumn('maker', 'text', (c) => c.notNull())
+          .addColumn('taker', 'text', (c) => c.notNull())
+          .execute();
+
+        await withId(db.schema.createTable('withdrawals') as Builder, dialect)
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('asset', 'text', (c) => c.notNull())
+          .addColumn('network', 'text', (c) => c.notNull())
+          .addColumn('address', 'text', (c) => c.notNull())
+          .addColumn('memo', 'text')
+          .addColumn('amount', 'text', (c) => c.notNull())
+          .addColumn('fee', 'text', (c) => c.notNull())
+          .addColumn('to_user_id', 'integer')
+          .addColumn('client_id', 'text')
+          .addColumn('txid', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('withdrawals_user').on('withdrawals').columns(['user_id', 'created_at']).execute();
+      },
+    },
   };
 }
 

@@ -67,6 +67,140 @@ export interface ReplayNoncesTable {
   expires_at: number;
 }
 
+export interface SessionsTable {
+  /** Random id from the cookie, looked up; the secret half is only stored as a digest. */
+  id: string;
+  user_id: number;
+  secret_hash: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+}
+
+export interface EmailCodesTable {
+  id: Generated<number>;
+  email: string;
+  purpose: string;
+  /** SHA-256 of the code bound to its address and purpose. */
+  code_hash: string;
+  created_at: number;
+  expires_at: number;
+  wrong_tries: Generated<number>;
+}
+
+export interface AuthenticatorsTable {
+  user_id: number;
+  /** The TOTP seed (base32) sealed by the SecretBox. */
+  seed_sealed: string;
+  created_at: number;
+  /** Null while the seed awaits its first code. */
+  bound_at: number | null;
+  /** The time step of the last accepted code; a code is accepted once. */
+  last_used_step: number | null;
+}
+
+export interface ThrottleCountersTable {
+  scope: string;
+  subject: string;
+  window_start: number;
+  count: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  user_id: number;
+  at: number;
+  type: string;
+  ip: string | null;
+  api_key: string | null;
+  /** A short JSON object: a key's name, a rejection's reason, a failed login's cause. */
+  detail: string | null;
+  count: Generated<number>;
+  /** For aggregated events (key, minute, reason); null otherwise. */
+  bucket: string | null;
+}
+
+export interface KeyWarningsTable {
+  api_key: string;
+  kind: string;
+  reference_at: number;
+  sent_at: number;
+}
+
+export interface OrdersTable {
+  /** Arrival sequence: time priority within a price level. */
+  id: Generated<number>;
+  order_id: string;
+  user_id: number;
+  symbol: string;
+  /** LBank's type string: buy, sell_market, buy_maker, … */
+  type: string;
+  price: string | null;
+  quantity: string | null;
+  quote_budget: string | null;
+  executed_qty: string;
+  executed_quote: string;
+  /** Quantity still resting on the book (0 once final). */
+  remaining_qty: string;
+  frozen_asset: string;
+  frozen_remaining: string;
+  status: number;
+  custom_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TradesTable {
+  id: Generated<number>;
+  symbol: string;
+  price: string;
+  quantity: string;
+  quote_quantity: string;
+  taker_side: string;
+  maker_order_id: string;
+  taker_order_id: string;
+  maker_user_id: number;
+  taker_user_id: number;
+  maker_fee: string;
+  maker_fee_asset: string;
+  maker_fee_rate: string;
+  taker_fee: string;
+  taker_fee_asset: string;
+  taker_fee_rate: string;
+  created_at: number;
+}
+
+export interface FeeIncomeTable {
+  asset: string;
+  amount: string;
+}
+
+export interface FeeRatesTable {
+  user_id: number;
+  maker: string;
+  taker: string;
+}
+
+export interface WithdrawalsTable {
+  id: Generated<number>;
+  user_id: number;
+  /** 'chain' (settled by the administrator) or 'transfer' (to another Keygate UID, settled at once). */
+  kind: string;
+  asset: string;
+  network: string;
+  address: string;
+  memo: string | null;
+  amount: string;
+  fee: string;
+  to_user_id: number | null;
+  client_id: string | null;
+  txid: string | null;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -74,4 +208,15 @@ export interface Schema {
   ledger_entries: LedgerEntriesTable;
   deposits: DepositsTable;
   replay_nonces: ReplayNoncesTable;
+  sessions: SessionsTable;
+  email_codes: EmailCodesTable;
+  authenticators: AuthenticatorsTable;
+  throttle_counters: ThrottleCountersTable;
+  audit_events: AuditEventsTable;
+  key_warnings: KeyWarningsTable;
+  orders: OrdersTable;
+  trades: TradesTable;
+  fee_income: FeeIncomeTable;
+  fee_rates: FeeRatesTable;
+  withdrawals: WithdrawalsTable;
 }

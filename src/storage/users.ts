@@ -10,7 +10,6 @@ export interface UserRecord {
   createdAt: number;
 }
 
-
 function toUser(row: { id: number; uid: string; email: string; password_hash: string | null; created_at: number }): UserRecord {
   return { id: row.id, uid: row.uid, email: row.email, passwordHash: row.password_hash, createdAt: row.created_at };
 }
@@ -37,6 +36,10 @@ export async function findUserById(db: Kysely<Schema>, id: number): Promise<User
 export async function findUserByUid(db: Kysely<Schema>, uid: string): Promise<UserRecord | undefined> {
   const row = await db.selectFrom('users').selectAll().where('uid', '=', uid).executeTakeFirst();
   return row && toUser(row);
+}
+
+export async function setUserPasswordHash(db: Kysely<Schema>, userId: number, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
 }
 
 /** Serialises changes to one account's keys or balances inside a transaction (PostgreSQL row lock). */

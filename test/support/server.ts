@@ -1,9 +1,11 @@
 // Starts a real Keygate server on 127.0.0.1 (an ephemeral port) over a test database.
 import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildHttpServer } from '../../src/http/server.js';
+import type { Mailer } from '../../src/services/mailer.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface RunningKeygate {
@@ -22,6 +24,10 @@ export interface StartOptions {
   now?: () => number;
   /** Reuse a database (to restart a server over the same data). */
   database?: TestDatabase;
+  /** Replaces the mailer that SMTP_URL selects. */
+  mailer?: Mailer;
+  /** Runs after the server is built and before it listens (e.g. to add a route for a test). */
+  beforeListen?: (server: FastifyInstance, app: App) => void;
 }
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -45,8 +51,13 @@ export async function startKeygate(kind: DatabaseKind, options: StartOptions = {
     },
   });
   const config = loadConfig(env);
-  const app = await createApp(config, { logger: pino({ level: config.logLevel }, sink), ...(options.now ? { now: options.now } : {}) });
+  const app = await createApp(config, {
+    logger: pino({ level: config.logLevel }, sink),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.mailer ? { mailer: options.mailer } : {}),
+  });
   const server = buildHttpServer(app);
+  options.beforeListen?.(server, app);
   await server.listen({ host: '127.0.0.1', port: 0 });
   const { port } = server.server.address() as { port: number };
   let stopped = false;

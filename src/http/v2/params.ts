@@ -7,10 +7,14 @@ function addAll(into: Record<string, string>, source: unknown): void {
   for (const [name, value] of Object.entries(source as Record<string, unknown>)) {
     if (Array.isArray(value)) throw new LbankError(10003, `parameter ${name.slice(0, 40)} is given more than once`);
     if (value === null || value === undefined) continue;
-    into[name] = typeof value === 'string' ? value : JSON.stringify(value);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    // No database stores a NUL character in text; LBank accepts none either.
+    if (text.includes('\u0000') || name.includes('\u0000')) throw new LbankError(10003, `parameter ${name.slice(0, 40)} contains a NUL character`);
+    into[name] = text;
   }
 }
 
+/** The parameters of any /v2 request, signed or public, from its query string and body. */
 export function requestParams(request: FastifyRequest): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
   addAll(params, request.query);

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
 import { success } from './envelope.js';
+import { requestParams } from './params.js';
 
 export function registerPublicRoutes(server: FastifyInstance, app: App): void {
   const { markets, assets } = app.config.markets;
@@ -30,8 +31,8 @@ export function registerPublicRoutes(server: FastifyInstance, app: App): void {
     ),
   );
 
-  server.get<{ Querystring: { assetCode?: string } }>('/v2/withdrawConfigs.do', async (request) => {
-    const only = request.query.assetCode?.toLowerCase();
+  server.get('/v2/withdrawConfigs.do', async (request) => {
+    const only = requestParams(request).assetCode?.toLowerCase();
     const rows = assets
       .filter((a) => only === undefined || a.code === only)
       .flatMap((a) =>

@@ -5,6 +5,7 @@ import type { App } from '../../app.js';
 import type { Authority } from '../../domain/keys.js';
 import { authenticateSignedRequest, holdsAuthority, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
 import { canonicalIp } from '../../domain/keys.js';
+import { rejectionReason } from '../../domain/audit.js';
 import { success } from './envelope.js';
 import { LbankError } from './errors.js';
 import { authHeaders, requestParams } from './params.js';
@@ -19,7 +20,8 @@ export interface SignedContext {
 export interface SignedEndpoint {
   /** Path under /v2 without the .do suffix, e.g. "supplement/api_Restrictions". */
   path: string;
-  authority: Authority;
+  /** The authority the endpoint needs; a function when it depends on the request (a transfer versus a withdrawal). */
+  authority: Authority | ((params: Readonly<Record<string, string>>) => Authority);
   handler(context: SignedContext): Promise<unknown>;
 }
 
@@ -44,6 +46,12 @@ function rejection(failure: AuthFailure): LbankError {
   }
 }
 
+/** Tells the key's owner (audit log, aggregated per minute) about a refusal that concerns their key. */
+function auditRejection(app: App, key: VerifiableKey, failure: string, ip: string, now: number): void {
+  const reason = rejectionReason(failure);
+  if (reason) app.audit.recordRejection(key, reason, ip, now);
+}
+
 export function registerSignedEndpoints(server: FastifyInstance, app: App, endpoints: readonly SignedEndpoint[]): void {
   for (const endpoint of endpoints) {
     server.post(`/v2/${endpoint.path}.do`, async (request) => {
@@ -54,9 +62,14 @@ export function registerSignedEndpoints(server: FastifyInstance, app: App, endpo
         { params, headers: authHeaders(request), clientIp, now },
         { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs },
       );
-      if (!result.ok) throw rejection(result);
-      if (!holdsAuthority(result.key, endpoint.authority, now)) {
-        throw endpoint.authority === 'withdraw' ? new LbankError(10100) : new LbankError(10022, `this key does not hold ${endpoint.authority} authority`);
+      if (!result.ok) {
+        if (result.key) auditRejection(app, result.key, result.reason, clientIp, now);
+        throw rejection(result);
+      }
+      const authority = typeof endpoint.authority === 'function' ? endpoint.authority(params) : endpoint.authority;
+      if (!holdsAuthority(result.key, authority, now)) {
+        auditRejection(app, result.key, 'authority_missing', clientIp, now);
+        throw authority === 'withdraw' ? new LbankError(10100) : new LbankError(10022, `this key does not hold ${authority} authority`);
       }
       await app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
       return success(await endpoint.handler({ key: result.key, params, now }), app.now());

@@ -1,0 +1,134 @@
+// My API (screens 2, 3 and 5): /api/v1/api-keys.
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { AUTHORITIES } from '../../domain/keys.js';
+import { SIGNATURE_METHODS } from '../../domain/signing.js';
+import type { ApiKeyView } from '../../services/api-keys.js';
+import { defineRoute, type PortalRoute } from './route.js';
+import { code, text } from './schemas.js';
+
+/** A row of the My API table. Never a secret. */
+const apiKeyRow = z.object({
+  name: z.string(),
+  apiKey: z.string(),
+  method: z.enum(SIGNATURE_METHODS),
+  /** The IP whitelist in the form it is typed: comma-separated, no spaces; empty for none. */
+  ips: z.string(),
+  authority: z.array(z.enum(AUTHORITIES)),
+  /** "Remaining valid date": when authority beyond Read lapses; null when permanent. */
+  validUntil: z.number().nullable(),
+  createdAt: z.number(),
+  status: z.enum(['enabled', 'disabled']),
+  lastUsedAt: z.number().nullable(),
+  lastUsedIp: z.string().nullable(),
+});
+
+/** The "API information" of screen 5: the only response that carries a secret, once. */
+const createdKey = apiKeyRow.extend({
+  /** HmacSHA256: 32 upper-case hex characters; RSA: the private key (base64 PKCS#8), or null for a key of your own. */
+  secretKey: z.string().nullable(),
+});
+
+function row(key: ApiKeyView): z.input<typeof apiKeyRow> {
+  return {
+    name: key.name,
+    apiKey: key.apiKey,
+    method: key.method,
+    ips: key.ips.join(','),
+    authority: key.authority,
+    validUntil: key.authorityExpiresAt,
+    createdAt: key.createdAt,
+    status: key.status,
+    lastUsedAt: key.lastUsedAt,
+    lastUsedIp: key.lastUsedIp,
+  };
+}
+
+const keyParams = z.object({ apiKey: z.string().min(1).max(100) });
+const authority = z.array(z.string().max(32), { error: `authority must be a list drawn from ${AUTHORITIES.join(', ')}` }).max(10);
+const ips = z.string({ error: 'ips must be a string: IP addresses separated by commas, no spaces (empty for none)' }).max(2000, 'ips is too long');
+
+export function apiKeyRoutes(app: App): PortalRoute[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api-keys',
+      session: true,
+      response: z.object({ keys: z.array(apiKeyRow) }),
+      async handler({ session }) {
+        return { keys: (await app.keyLifecycle.list(session.user.id)).map(row) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api-keys',
+      session: true,
+      status: 201,
+      body: z.object({
+        name: text('name', 200),
+        method: z.string({ error: 'method is required: HmacSHA256 or RSA' }).max(32),
+        ips,
+        authority,
+        publicKey: text('publicKey', 8192).optional(),
+        emailCode: code('emailCode'),
+        totp: code('totp'),
+      }),
+      response: createdKey,
+      async handler({ body, session, ip }) {
+        const { emailCode, totp, ...input } = body;
+        const { key, secret } = await app.keyLifecycle.create(session.user, input, { emailCode, totp }, ip);
+        return { ...row(key), secretKey: secret };
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      url: '/api-keys/:apiKey',
+      session: true,
+      params: keyParams,
+      body: z.object({
+        name: text('name', 200).optional(),
+        ips: ips.optional(),
+        authority: authority.optional(),
+        emailCode: code('emailCode'),
+        totp: code('totp'),
+      }),
+      response: apiKeyRow,
+      async handler({ body, params, session, ip }) {
+        const { emailCode, totp, ...changes } = body;
+        return row(await app.keyLifecycle.update(session.user, params.apiKey, changes, { emailCode, totp }, ip));
+      },
+    }),
+    ...(['disable', 'enable'] as const).map((action) =>
+      defineRoute({
+        method: 'POST',
+        url: `/api-keys/:apiKey/${action}`,
+        session: true,
+        params: keyParams,
+        response: apiKeyRow,
+        async handler({ params, session, ip }) {
+          return row(await app.keyLifecycle.setStatus(session.user, params.apiKey, action === 'enable' ? 'enabled' : 'disabled', ip));
+        },
+      }),
+    ),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api-keys/:apiKey',
+      session: true,
+      params: keyParams,
+      response: z.object({ deleted: z.number() }),
+      async handler({ params, session, ip }) {
+        await app.keyLifecycle.delete(session.user, params.apiKey, ip);
+        return { deleted: 1 };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api-keys',
+      session: true,
+      response: z.object({ deleted: z.number() }),
+      async handler({ session, ip }) {
+        return { deleted: await app.keyLifecycle.deleteAll(session.user, ip) };
+      },
+    }),
+  ];
+}

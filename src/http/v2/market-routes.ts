@@ -1,0 +1,67 @@
+// Public market data, from the live book and the trades of the sandbox exchange.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../app.js';
+import { success } from './envelope.js';
+import { requestParams } from './params.js';
+import { integerParam, optional, required } from './views.js';
+
+export function registerMarketRoutes(server: FastifyInstance, app: App): void {
+  const symbolsOf = (symbol: string | undefined) => (symbol === undefined || symbol === 'all' ? app.exchange.markets.map((m) => m.symbol) : [app.exchange.market(symbol).symbol]);
+
+  const tickers = async (request: FastifyRequest) => {
+    const q = requestParams(request);
+    const symbols = symbolsOf(required(q, 'symbol'));
+    const data = await Promise.all(symbols.map(async (symbol) => ({ symbol, ticker: await app.exchange.dayStats(symbol), timestamp: app.now() })));
+    return success(data, app.now());
+  };
+  server.get('/v2/ticker/24hr.do', tickers);
+  server.get('/v2/ticker.do', tickers);
+
+  server.get('/v2/depth.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    const size = integerParam(q, 'size', 60, 1, 200);
+    const depth = app.exchange.book(symbol).depth(size);
+    return success({ asks: depth.asks, bids: depth.bids, timestamp: app.now() }, app.now());
+  });
+
+  server.get('/v2/trades.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    const size = integerParam(q, 'size', 600, 1, 600);
+    const time = optional(q, 'time');
+    const trades = await app.exchange.publicTrades(symbol, size, time === undefined ? undefined : integerParam(q, 'time', 0, 0, Number.MAX_SAFE_INTEGER));
+    return success(
+      trades.map((t) => ({ date_ms: t.created_at, amount: t.quantity, price: t.price, type: t.taker_side, tid: String(t.id) })),
+      app.now(),
+    );
+  });
+
+  server.get('/v2/supplement/trades.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    // LBank documents 500 at most; ccxt asks for 600, so 600 is allowed.
+    const size = integerParam(q, 'size', 500, 1, 600);
+    const time = optional(q, 'time');
+    const trades = await app.exchange.publicTrades(symbol, size, time === undefined ? undefined : integerParam(q, 'time', 0, 0, Number.MAX_SAFE_INTEGER));
+    return success(
+      trades.map((t) => ({ quoteQty: t.quote_quantity, price: t.price, qty: t.quantity, id: String(t.id), time: t.created_at, isBuyerMaker: t.taker_side === 'sell' })),
+      app.now(),
+    );
+  });
+
+  server.get('/v2/supplement/ticker/price.do', async (request) => {
+    const q = requestParams(request);
+    const symbols = symbolsOf(optional(q, 'symbol'));
+    const data = await Promise.all(symbols.map(async (symbol) => ({ symbol, price: (await app.exchange.publicTrades(symbol, 1))[0]?.price ?? '0' })));
+    return success(data, app.now());
+  });
+
+  server.get('/v2/supplement/ticker/bookTicker.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = app.exchange.market(required(q, 'symbol')).symbol;
+    const depth = app.exchange.book(symbol).depth(1);
+    const [bid, ask] = [depth.bids[0], depth.asks[0]];
+    return success({ symbol, askPrice: ask?.[0] ?? '0', askQty: ask?.[1] ?? '0', bidPrice: bid?.[0] ?? '0', bidQty: bid?.[1] ?? '0' }, app.now());
+  });
+}

@@ -1,0 +1,113 @@
+// Group commit: writes submitted while a transaction is being committed are gathered and committed
+// together, each inside a savepoint of its own so that one failing write undoes only itself.
+// A caller's promise resolves only after its transaction has committed (an acknowledged write is
+// durable), and the commit — the fsync — is shared by the whole batch.
+import type { Kysely, Transaction } from 'kysely';
+import { Decimal } from '../domain/ledger.js';
+import { addFeeIncome, insertTrades, type TradeRow } from './exchange.js';
+import { insertJournal, type JournalEntry } from './ledger.js';
+import type { Schema } from './schema.js';
+
+/**
+ * Writes a unit of work may leave to the end of its batch: appended journal and trade rows, and
+ * additions to the fee income. Written once per batch, in the same transaction, they cost one statement, not one per order.
+ */
+export class DeferredWrites {
+  readonly journal: JournalEntry[] = [];
+  readonly trades: Array<Omit<TradeRow, 'id'>> = [];
+  readonly feeIncome = new Map<string, Decimal>();
+
+  addFee(asset: string, amount: Decimal): void {
+    if (!amount.isZero()) this.feeIncome.set(asset, (this.feeIncome.get(asset) ?? new Decimal(0)).plus(amount));
+  }
+
+  mergeInto(batch: DeferredWrites): void {
+    batch.journal.push(...this.journal);
+    batch.trades.push(...this.trades);
+    for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
+  }
+
+  async flush(trx: Kysely<Schema>): Promise<void> {
+    await insertJournal(trx, this.journal);
+    await insertTrades(trx, this.trades);
+    for (const [asset, amount] of this.feeIncome) await addFeeIncome(trx, asset, amount);
+  }
+}
+
+type Work = (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<unknown>;
+
+interface Pending {
+  work: Work;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export class BatchWriter {
+  #queue: Pending[] = [];
+  #running = false;
+
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly maxBatch: number,
+    /** Called when a whole batch fails to commit, so that in-memory state can be rebuilt. */
+    private readonly onBatchLost: (error: unknown) => Promise<void>,
+  ) {}
+
+  /** Runs work serially with all other submitted work, and resolves once it is committed. */
+  submit<T>(work: (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#running) void this.#drain();
+    });
+  }
+
+  /** Resolves when everything submitted so far has been written. */
+  async idle(): Promise<void> {
+    while (this.#running || this.#queue.length > 0) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.maxBatch);
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const done: Array<{ item: Pending; value: unknown }> = [];
+    const deferred = new DeferredWrites();
+    let trx;
+    try {
+      trx = await this.db.startTransaction().execute();
+      for (const item of batch) {
+        const point = await trx.savepoint('work').execute();
+        const own = new DeferredWrites();
+        try {
+          const value = await item.work(point, own);
+          await point.releaseSavepoint('work').execute();
+          own.mergeInto(deferred);
+          done.push({ item, value });
+        } catch (error) {
+          await point.rollbackToSavepoint('work').execute();
+          await point.releaseSavepoint('work').execute();
+          item.reject(error);
+        }
+      }
+      await deferred.flush(trx);
+      await trx.commit().execute();
+    } catch (error) {
+      if (trx) await trx.rollback().execute().catch(() => undefined);
+      await this.onBatchLost(error).catch(() => undefined);
+      for (const { item } of done) item.reject(error);
+      // Work that never ran in this batch (the transaction could not even start) fails too.
+      for (const item of batch) if (!done.some((d) => d.item === item)) item.reject(error);
+      return;
+    }
+    for (const { item, value } of done) item.resolve(value);
+  }
+}
