@@ -1,11 +1,18 @@
-// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API.
+// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API and the portal's
+// JSON API under /api/v1.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
+import { portalNotFound, registerPortal } from './portal/index.js';
 import { accountEndpoints } from './v2/account-routes.js';
 import { failure } from './v2/envelope.js';
-import { LBANK_ERRORS, LbankError } from './v2/errors.js';
+import { LBANK_ERRORS, toLbankError } from './v2/errors.js';
+import { registerMarketRoutes } from './v2/market-routes.js';
+import { orderQueryEndpoints } from './v2/order-query-routes.js';
 import { registerPublicRoutes } from './v2/public-routes.js';
 import { registerSignedEndpoints } from './v2/signed.js';
+import { tradeEndpoints } from './v2/trade-routes.js';
+import { walletEndpoints } from './v2/wallet-routes.js';
+import { registerWeb } from './web.js';
 
 const BODY_LIMIT = 256 * 1024;
 
@@ -40,9 +47,8 @@ export function buildHttpServer(app: App): FastifyInstance {
 
   server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ts = app.now();
-    if (error instanceof LbankError) {
-      return reply.status(200).send(failure(error.code, error.message, ts));
-    }
+    const lbank = toLbankError(error);
+    if (lbank) return reply.status(200).send(failure(lbank.code, lbank.message, ts));
     const status = error.statusCode ?? 500;
     if (status < 500) {
       // Malformed bodies, wrong content types, oversized requests: the client's input, never a 5xx.
@@ -54,10 +60,18 @@ export function buildHttpServer(app: App): FastifyInstance {
 
   server.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    return reply.status(404).send(failure(404, `Not found: ${request.method} ${path.slice(0, 200)}`, app.now()));
+    // LBank's clients get LBank's envelope; everything else gets the portal's error shape.
+    if (/^\/(v2|cfd)(\/|$)/.test(path)) {
+      return reply.status(404).send(failure(404, `Not found: ${request.method} ${path.slice(0, 200)}`, app.now()));
+    }
+    const answer = portalNotFound(request.method, path);
+    return reply.status(answer.status).send(answer.body());
   });
 
+  registerPortal(server, app);
   registerPublicRoutes(server, app);
-  registerSignedEndpoints(server, app, accountEndpoints(app));
+  registerMarketRoutes(server, app);
+  registerSignedEndpoints(server, app, [...accountEndpoints(app), ...tradeEndpoints(app), ...orderQueryEndpoints(app), ...walletEndpoints(app)]);
+  void server.register(registerWeb);
   return server;
 }
