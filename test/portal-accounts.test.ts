@@ -299,6 +299,9 @@ describe.each(DATABASE_KINDS)('portal accounts (%s)', (kind) => {
     expectError(await client.post('/api/v1/auth/login', { email: 5, password: 'x' }), 400, 'invalid_request', 'email');
     expectError(await client.post('/api/v1/auth/login', { email: 'a@b.test', password: 'x'.repeat(2000) }), 400, 'invalid_request', 'password');
     expectError(await client.request('POST', '/api/v1/auth/login', undefined, { rawBody: JSON.stringify({ email: 'x'.repeat(300_000) }), headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+    // PostgreSQL cannot store a NUL character in text; it is refused before it reaches a query.
+    expectError(await client.post('/api/v1/auth/email-code', { email: 'a\u0000b@b.test', purpose: 'signup' }), 400, 'invalid_request', 'email');
+    expectError(await client.post('/api/v1/auth/login', { email: 'a@b.test', password: 'x\u0000yyyyyyyyyy' }), 400, 'invalid_request', 'password');
     expectError(await client.get('/api/v1/api-keys'), 401, 'unauthenticated');
     expectError(await client.get('/api/v1/audit-log'), 401, 'unauthenticated');
     expectError(await client.delete('/api/v1/api-keys'), 401, 'unauthenticated');

@@ -63,8 +63,22 @@ function firstIssue(error: z.ZodError, where: string): PortalError {
   return new PortalError('invalid_request', message, field);
 }
 
+/** The path of the first string holding a NUL character: no database stores one in text. */
+function nulAt(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = key.includes('\u0000') ? [...path, key] : nulAt(inner, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function parse<S extends Schema | undefined>(schema: S, value: unknown, where: string): Input<S> {
   if (!schema) return undefined as Input<S>;
+  const nul = nulAt(value);
+  if (nul) throw new PortalError('invalid_request', `${nul.join('.') || where} must not contain a NUL character`, nul.join('.') || undefined);
   const result = schema.safeParse(value ?? (where === 'body' ? {} : value));
   if (!result.success) throw firstIssue(result.error, where);
   return result.data as Input<S>;

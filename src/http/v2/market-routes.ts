@@ -25,12 +25,15 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
     return success({ asks: depth.asks, bids: depth.bids, timestamp: app.now() }, app.now());
   });
 
-  server.get('/v2/trades.do', async (request) => {
-    const q = requestParams(request);
-    const symbol = required(q, 'symbol');
-    const size = integerParam(q, 'size', 600, 1, 600);
+  /** Recent trades of the market in `symbol`, newest first; `time` keeps those at or after it. */
+  const recentTrades = async (q: Record<string, string>, defaultSize: number) => {
     const time = optional(q, 'time');
-    const trades = await app.exchange.publicTrades(symbol, size, time === undefined ? undefined : integerParam(q, 'time', 0, 0, Number.MAX_SAFE_INTEGER));
+    // LBank documents 600 at most for trades and 500 for supplement/trades; ccxt asks both for 600.
+    return app.exchange.publicTrades(required(q, 'symbol'), integerParam(q, 'size', defaultSize, 1, 600), time === undefined ? undefined : integerParam(q, 'time', 0, 0, Number.MAX_SAFE_INTEGER));
+  };
+
+  server.get('/v2/trades.do', async (request) => {
+    const trades = await recentTrades(requestParams(request), 600);
     return success(
       trades.map((t) => ({ date_ms: t.created_at, amount: t.quantity, price: t.price, type: t.taker_side, tid: String(t.id) })),
       app.now(),
@@ -38,12 +41,7 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
   });
 
   server.get('/v2/supplement/trades.do', async (request) => {
-    const q = requestParams(request);
-    const symbol = required(q, 'symbol');
-    // LBank documents 500 at most; ccxt asks for 600, so 600 is allowed.
-    const size = integerParam(q, 'size', 500, 1, 600);
-    const time = optional(q, 'time');
-    const trades = await app.exchange.publicTrades(symbol, size, time === undefined ? undefined : integerParam(q, 'time', 0, 0, Number.MAX_SAFE_INTEGER));
+    const trades = await recentTrades(requestParams(request), 500);
     return success(
       trades.map((t) => ({ quoteQty: t.quote_quantity, price: t.price, qty: t.quantity, id: String(t.id), time: t.created_at, isBuyerMaker: t.taker_side === 'sell' })),
       app.now(),
