@@ -35,6 +35,8 @@ describe('the string to sign', () => {
 
   it('orders upper case before lower case and underscores after letters (byte order, not locale)', () => {
     expect(buildStringToSign({ b: '1', B: '2', a_b: '3', ab: '4' })).toBe('B=2&a_b=3&ab=4&b=1');
+    // UTF-8 byte order, which differs from JavaScript's UTF-16 order beyond the BMP.
+    expect(buildStringToSign({ '\u{1F600}': '2', '\uFF21': '1', z: '0' })).toBe('z=0&\uFF21=1&\u{1F600}=2');
   });
 
   it('writes values raw, or encoded the way URL-encoding clients sign them', () => {

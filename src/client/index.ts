@@ -9,13 +9,23 @@ export type { SignatureMethod, SignedParams } from '../domain/signing.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** Random bytes drawn in bulk: one call to the CSPRNG serves many echostrs. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  return pool[poolAt++]!;
+}
+
 /** A fresh random echostr of 35 alphanumeric characters. */
 export function newEchostr(length = 35): string {
-  const bytes = randomBytes(length);
   let text = '';
-  // 248 is the largest multiple of 62 below 256: rejecting above it keeps the draw uniform.
-  for (let i = 0; text.length < length; i++) {
-    const byte = i < bytes.length ? bytes[i]! : randomBytes(1)[0]!;
+  while (text.length < length) {
+    // 248 is the largest multiple of 62 below 256: rejecting above it keeps the draw uniform.
+    const byte = randomByte();
     if (byte < 248) text += ALPHANUMERIC[byte % 62];
   }
   return text;

@@ -22,7 +22,14 @@ const encoders: Record<ValueEncoding, (value: string) => string> = {
   form: (value) => new URLSearchParams({ v: value }).toString().slice(2),
 };
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Byte order of the UTF-8 names; for ASCII names (all that clients send) that is plain string order. */
 function byteOrder(a: string, b: string): number {
+  if (isAscii(a) && isAscii(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 

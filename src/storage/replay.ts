@@ -3,26 +3,46 @@ import type { Kysely } from 'kysely';
 import type { ReplayGuard } from '../domain/request-auth.js';
 import type { Schema } from './schema.js';
 
-/** For a single server (SQLite): a map swept as entries expire. */
+/**
+ * For a single server (SQLite): a map, and a queue in arrival order from whose head expired entries
+ * are dropped a few per claim, so that forgetting costs no pause however many nonces are remembered.
+ */
 export class MemoryReplayGuard implements ReplayGuard {
   readonly #seen = new Map<string, number>();
-  #nextSweep = 0;
+  #queue: Array<{ id: string; until: number }> = [];
+  #head = 0;
 
   constructor(private readonly now: () => number) {}
 
+  /** How many nonces are remembered. */
+  get size(): number {
+    return this.#seen.size;
+  }
+
   async claim(apiKey: string, echostr: string, expiresAt: number): Promise<boolean> {
     const now = this.now();
-    if (now >= this.#nextSweep) this.#sweep(now);
+    this.#forget(now);
     const id = `${apiKey}\n${echostr}`;
     const until = this.#seen.get(id);
     if (until !== undefined && until > now) return false;
     this.#seen.set(id, expiresAt);
+    this.#queue.push({ id, until: expiresAt });
     return true;
   }
 
-  #sweep(now: number): void {
-    for (const [id, until] of this.#seen) if (until <= now) this.#seen.delete(id);
-    this.#nextSweep = now + 1000;
+  #forget(now: number): void {
+    // Arrival order is nearly expiry order (timestamps may be a little out of order): an entry that
+    // is not yet due holds back those behind it a little longer, which only keeps them safely.
+    for (let n = 0; n < 4 && this.#head < this.#queue.length; n++) {
+      const entry = this.#queue[this.#head]!;
+      if (entry.until > now) break;
+      if (this.#seen.get(entry.id) === entry.until) this.#seen.delete(entry.id);
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }
 
