@@ -36,7 +36,7 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
   it('binds Google Authenticator, then asks for its code at login and accepts each code once', async () => {
     const address = email();
     const client = await portal.signUp(address);
-    expectError(await client.post('/api/v1/security/totp/confirm', { code: '123456' }), 409, 'totp_setup_required');
+    expectError(await client.post('/api/v1/security/totp/confirm', { code: '123456', emailCode: '123456' }), 400, 'email_code_expired', 'emailCode');
     expectError(await client.post('/api/v1/security/totp/setup', undefined, { csrf: false }), 403, 'csrf_token_invalid');
 
     const setup = await client.post<{ secret: string; otpauthUrl: string; qrSvg: string }>('/api/v1/security/totp/setup');
@@ -51,11 +51,16 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ issuer: 'Keygate', secret: seed, algorithm: 'SHA1', digits: '6', period: '30' });
     expect(setup.body.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
 
-    // Not bound until a code confirms it; a wrong code does not bind it.
+    // Not bound until a code confirms it, together with a code mailed for binding (a stolen session
+    // alone cannot bind another phone); a wrong code does not bind it and does not spend the email code.
     expect((await client.get('/api/v1/me')).body.totpBound).toBe(false);
+    const current = totpCode(seed, harness.clock.now());
+    expectError(await client.post('/api/v1/security/totp/confirm', { code: current }), 400, 'invalid_request', 'emailCode');
+    const bindCode = await portal.emailCode(client, address, 'bind_totp');
     const wrong = totpCode(seed, harness.clock.now() + 5 * 30_000);
-    expectError(await client.post('/api/v1/security/totp/confirm', { code: wrong }), 400, 'totp_incorrect', 'totp');
-    expect((await client.post('/api/v1/security/totp/confirm', { code: totpCode(seed, harness.clock.now()) })).body).toEqual({ totpBound: true });
+    expectError(await client.post('/api/v1/security/totp/confirm', { code: wrong, emailCode: bindCode }), 400, 'totp_incorrect', 'totp');
+    expectError(await client.post('/api/v1/security/totp/confirm', { code: current, emailCode: String((Number(bindCode) + 1) % 1_000_000).padStart(6, '0') }), 400, 'email_code_incorrect', 'emailCode');
+    expect((await client.post('/api/v1/security/totp/confirm', { code: current, emailCode: bindCode })).body).toEqual({ totpBound: true });
     expect((await client.get('/api/v1/me')).body.totpBound).toBe(true);
     expectError(await client.post('/api/v1/security/totp/setup'), 409, 'totp_already_bound');
 

@@ -57,8 +57,11 @@ export class AuthenticatorService {
     return { secret: enrolment.secret, otpauthUrl: enrolment.otpauthUrl, qrSvg };
   }
 
-  /** Binds the seed from `setup` once the authenticator shows a code for it. */
-  async confirm(user: UserRecord, code: string, ip: string): Promise<void> {
+  /**
+   * Binds the seed from `setup` once the authenticator shows a code for it. `beforeBind` runs after the
+   * code is found right and before the binding is written (it spends the email code that goes with it).
+   */
+  async confirm(user: UserRecord, code: string, ip: string, beforeBind: () => Promise<void> = async () => undefined): Promise<void> {
     const record = await findAuthenticator(this.database.db, user.id);
     if (record?.boundAt != null) throw alreadyBound();
     if (!record) throw new ServiceError('totp_setup_required', 'Start binding Google Authenticator first (set-up), then enter the code it shows.');
@@ -68,6 +71,7 @@ export class AuthenticatorService {
       await this.throttle.hit(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
       throw incorrect();
     }
+    await beforeBind();
     if (!(await bindAuthenticator(this.database.db, user.id, record.seedSealed, result.step, this.now()))) {
       throw new ServiceError('totp_setup_required', 'The set-up changed meanwhile: scan the newest QR code and enter its code.');
     }

@@ -24,8 +24,13 @@ export class SecuritySettingsService {
     return this.authenticator.setup(user);
   }
 
-  async confirmTotp(user: UserRecord, code: string, ip: string): Promise<void> {
-    await this.authenticator.confirm(user, code, ip);
+  /**
+   * Binding needs an email code as well as the authenticator's first code: with a stolen session alone,
+   * nobody can bind their own authenticator and so lock the owner out of logging in.
+   */
+  async confirmTotp(user: UserRecord, input: { code: string; emailCode: string }, ip: string): Promise<void> {
+    const emailCode = await this.codes.check(user.email, 'bind_totp', input.emailCode, ip);
+    await this.authenticator.confirm(user, input.code, ip, () => this.codes.consume(emailCode));
     await this.audit.record(user.id, 'totp_bound', { ip });
   }
 

@@ -193,7 +193,9 @@ export class Portal {
     const setup = await client.post<{ secret: string }>('/api/v1/security/totp/setup');
     expect(setup.status, JSON.stringify(setup.body)).toBe(200);
     const secret = setup.body.secret;
-    const confirmed = await client.post('/api/v1/security/totp/confirm', { code: totpCode(secret, this.clock.now()) });
+    const me = await client.get<{ email: string }>('/api/v1/me');
+    const emailCode = await this.emailCode(client, me.body.email, 'bind_totp');
+    const confirmed = await client.post('/api/v1/security/totp/confirm', { code: totpCode(secret, this.clock.now()), emailCode });
     expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200);
     return secret;
   }

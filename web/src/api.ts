@@ -4,7 +4,7 @@
 export type Method = 'HmacSHA256' | 'RSA';
 export const AUTHORITIES = ['read', 'trade', 'withdraw', 'futures', 'transfer'] as const;
 export type Authority = (typeof AUTHORITIES)[number];
-export type CodePurpose = 'create_api_key' | 'edit_api_key' | 'unbind_totp';
+export type CodePurpose = 'bind_totp' | 'create_api_key' | 'edit_api_key' | 'unbind_totp';
 
 export interface Me {
   uid: string;
@@ -131,7 +131,7 @@ export const api = {
   logout: () => request<unknown>('POST', '/auth/logout'),
 
   totpSetup: () => request<TotpSetup>('POST', '/security/totp/setup'),
-  totpConfirm: (code: string) => request<unknown>('POST', '/security/totp/confirm', { code }),
+  totpConfirm: (code: string, emailCode: string) => request<unknown>('POST', '/security/totp/confirm', { code, emailCode }),
   totpUnbind: (emailCode: string, totp: string) => request<unknown>('POST', '/security/totp/unbind', { emailCode, totp }),
   sendSecurityCode: (purpose: CodePurpose) => request<SentCode>('POST', '/security/email-code', { purpose }),
   changePassword: (currentPassword: string, newPassword: string, totp?: string) =>

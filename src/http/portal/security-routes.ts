@@ -38,10 +38,10 @@ export function securityRoutes(app: App): PortalRoute[] {
       method: 'POST',
       url: '/security/totp/confirm',
       session: true,
-      body: z.object({ code: code('code') }),
+      body: z.object({ code: code('code'), emailCode: code('emailCode') }),
       response: totpStatus,
       async handler({ body, session, ip }) {
-        await app.security.confirmTotp(session.user, body.code, ip);
+        await app.security.confirmTotp(session.user, body, ip);
         return { totpBound: true };
       },
     }),

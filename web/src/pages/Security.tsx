@@ -1,20 +1,43 @@
 // Security: bind Google Authenticator (QR code, the secret as text, a first code), or unbind it with an
 // email code and a current authenticator code.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, ApiError, type TotpSetup } from '../api';
 import { CopyButton } from '../components/CopyButton';
-import { ErrorMessage, Field } from '../components/Field';
+import { ErrorMessage, Field, InputWithAction } from '../components/Field';
 import { SecurityVerification } from '../components/SecurityVerification';
 import { navigate } from '../router';
 import { passwordError, SIX_DIGITS } from '../rules';
 import { useMe, useSession } from '../session';
 
-function BindAuthenticator({ onDone }: { onDone: () => Promise<void> }) {
+function BindAuthenticator({ email, onDone }: { email: string; onDone: () => Promise<void> }) {
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const [code, setCode] = useState('');
+  const [emailCode, setEmailCode] = useState('');
+  const [cooldown, setCooldown] = useState(0);
+  const [sent, setSent] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [codeError, setCodeError] = useState<string>();
+  const [emailCodeError, setEmailCodeError] = useState<string>();
+
+  useEffect(() => {
+    if (cooldown <= 0) return;
+    const timer = window.setTimeout(() => setCooldown((s) => s - 1), 1000);
+    return () => window.clearTimeout(timer);
+  }, [cooldown]);
+
+  // Binding also needs a code mailed to the account, so that a stolen session cannot bind another phone.
+  const send = async () => {
+    setEmailCodeError(undefined);
+    try {
+      const result = await api.sendSecurityCode('bind_totp');
+      setSent(true);
+      setCooldown(Math.ceil(result.resendAfterSeconds ?? 60));
+    } catch (e) {
+      if (e instanceof ApiError && e.retryAfterMs) setCooldown(Math.ceil(e.retryAfterMs / 1000));
+      setEmailCodeError(e instanceof Error ? e.message : String(e));
+    }
+  };
 
   const start = async () => {
     setBusy(true);
@@ -33,14 +56,20 @@ function BindAuthenticator({ onDone }: { onDone: () => Promise<void> }) {
       setCodeError('Enter the 6-digit code that Google Authenticator shows for Keygate.');
       return;
     }
+    if (!SIX_DIGITS.test(emailCode)) {
+      setEmailCodeError(`Enter the 6-digit code mailed to ${email} (Send).`);
+      return;
+    }
     setBusy(true);
     setCodeError(undefined);
+    setEmailCodeError(undefined);
     setError(undefined);
     try {
-      await api.totpConfirm(code);
+      await api.totpConfirm(code, emailCode);
       await onDone();
     } catch (e) {
-      if (e instanceof ApiError && (e.field === 'code' || e.code.startsWith('totp_incorrect') || e.code === 'totp_reused')) setCodeError(e.message);
+      if (e instanceof ApiError && e.field === 'emailCode') setEmailCodeError(e.message);
+      else if (e instanceof ApiError && (e.field === 'code' || e.code.startsWith('totp_incorrect') || e.code === 'totp_reused')) setCodeError(e.message);
       else setError(e instanceof Error ? e.message : String(e));
       setCode('');
     } finally {
@@ -92,8 +121,23 @@ function BindAuthenticator({ onDone }: { onDone: () => Promise<void> }) {
                 onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
               />
             </Field>
+            <Field label={<>Email Verification: {email}</>} error={emailCodeError} hint={sent ? `A verification code was sent to ${email}.` : undefined}>
+              <InputWithAction
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                maxLength={6}
+                placeholder="Email verification code"
+                value={emailCode}
+                onChange={(e) => setEmailCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
+                action={
+                  <button type="button" className="link-button" disabled={cooldown > 0} onClick={() => void send()}>
+                    {cooldown > 0 ? `Resend (${cooldown}s)` : sent ? 'Resend' : 'Send'}
+                  </button>
+                }
+              />
+            </Field>
             <ErrorMessage message={error} />
-            <button type="submit" className="button primary" disabled={busy || !SIX_DIGITS.test(code)}>
+            <button type="submit" className="button primary" disabled={busy || !SIX_DIGITS.test(code) || !SIX_DIGITS.test(emailCode)}>
               Confirm
             </button>
           </form>
@@ -220,6 +264,7 @@ export function SecurityPage() {
         </div>
         {!me.totpBound && (
           <BindAuthenticator
+            email={me.email}
             onDone={async () => {
               await refresh();
               setNotice('Google Authenticator is bound. You will need its code to log in and to create or edit API keys.');
