@@ -1,14 +1,14 @@
 // Screen 4: "Security Verification". An email code (Send, then a 60-second wait shown on the button) and
 // the Google Authenticator code (Paste), then Confirm. Used to create and edit keys and to unbind the
 // authenticator.
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { api, ApiError, type CodePurpose } from '../api';
 import { SIX_DIGITS } from '../rules';
 import { Dialog } from './Dialog';
+import { EmailCodeInput, useCodeSender } from './EmailCode';
 import { ErrorMessage, Field, InputWithAction } from './Field';
 import { HelpIcon } from './icons';
 
-const DEFAULT_COOLDOWN_S = 60;
 
 interface Props {
   purpose: CodePurpose;
@@ -21,9 +21,7 @@ interface Props {
 export function SecurityVerification({ purpose, email, onClose, onConfirm }: Props) {
   const [emailCode, setEmailCode] = useState('');
   const [totp, setTotp] = useState('');
-  const [cooldown, setCooldown] = useState(0);
-  const [sending, setSending] = useState(false);
-  const [sent, setSent] = useState(false);
+  const sender = useCodeSender();
   const [submitting, setSubmitting] = useState(false);
   const [errors, setErrors] = useState<{ emailCode?: string; totp?: string; form?: string }>({});
   const [showHelp, setShowHelp] = useState(false);
@@ -31,25 +29,13 @@ export function SecurityVerification({ purpose, email, onClose, onConfirm }: Pro
   const helpId = useId();
   const totpHelpId = useId();
 
-  useEffect(() => {
-    if (cooldown <= 0) return;
-    const timer = window.setTimeout(() => setCooldown((s) => s - 1), 1000);
-    return () => window.clearTimeout(timer);
-  }, [cooldown]);
-
   const send = async () => {
-    setSending(true);
     setErrors((e) => ({ ...e, emailCode: undefined, form: undefined }));
     try {
-      const result = await api.sendSecurityCode(purpose);
-      setSent(true);
-      setCooldown(Math.ceil(result.resendAfterSeconds ?? DEFAULT_COOLDOWN_S));
+      await sender.send(() => api.sendSecurityCode(purpose));
       setNotice(`A verification code was sent to ${email}.`);
     } catch (error) {
-      if (error instanceof ApiError && error.retryAfterMs) setCooldown(Math.ceil(error.retryAfterMs / 1000));
       setErrors((e) => ({ ...e, emailCode: error instanceof Error ? error.message : String(error) }));
-    } finally {
-      setSending(false);
     }
   };
 
@@ -85,8 +71,6 @@ export function SecurityVerification({ purpose, email, onClose, onConfirm }: Pro
     }
   };
 
-  const sendLabel = sending ? 'Sending…' : cooldown > 0 ? `Resend (${cooldown}s)` : sent ? 'Resend' : 'Send';
-
   return (
     <Dialog title="Security Verification" onClose={onClose} className="verification-dialog">
       <form
@@ -97,20 +81,7 @@ export function SecurityVerification({ purpose, email, onClose, onConfirm }: Pro
         noValidate
       >
         <Field label={<>Email Verification: {email}</>} error={errors.emailCode}>
-          <InputWithAction
-            data-autofocus=""
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={6}
-            placeholder="Email verification code"
-            value={emailCode}
-            onChange={(event) => setEmailCode(event.target.value.replace(/\D/g, '').slice(0, 6))}
-            action={
-              <button type="button" className="link-button" disabled={sending || cooldown > 0} onClick={() => void send()}>
-                {sendLabel}
-              </button>
-            }
-          />
+          <EmailCodeInput data-autofocus="" value={emailCode} onChange={setEmailCode} sender={sender} onSend={() => void send()} />
         </Field>
         <p className="dialog-notice" role="status">
           {notice}

@@ -1,7 +1,8 @@
 // Log in (with the authenticator code once one is bound) and sign up (with a code mailed to the address).
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError, setCsrfToken } from '../api';
-import { ErrorMessage, Field, InputWithAction } from '../components/Field';
+import { EmailCodeInput, useCodeSender } from '../components/EmailCode';
+import { ErrorMessage, Field } from '../components/Field';
 import { Link, navigate } from '../router';
 import { emailError, passwordError, SIX_DIGITS } from '../rules';
 import { useSession } from '../session';
@@ -105,32 +106,20 @@ export function SignupPage() {
   const [code, setCode] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [sending, setSending] = useState(false);
-  const [cooldown, setCooldown] = useState(0);
+  const sender = useCodeSender();
   const [sentTo, setSentTo] = useState<string>();
   const [error, setError] = useState<string>();
   const [fieldErrors, setFieldErrors] = useState<{ email?: string; emailCode?: string; password?: string }>({});
-
-  useEffect(() => {
-    if (cooldown <= 0) return;
-    const timer = window.setTimeout(() => setCooldown((s) => s - 1), 1000);
-    return () => window.clearTimeout(timer);
-  }, [cooldown]);
 
   const send = async () => {
     const problem = emailError(email);
     setFieldErrors((f) => ({ ...f, email: problem, emailCode: undefined }));
     if (problem) return;
-    setSending(true);
     try {
-      const result = await api.sendSignupCode(email.trim());
+      await sender.send(() => api.sendSignupCode(email.trim()));
       setSentTo(email.trim());
-      setCooldown(Math.ceil(result.resendAfterSeconds ?? 60));
     } catch (e) {
-      if (e instanceof ApiError && e.retryAfterMs) setCooldown(Math.ceil(e.retryAfterMs / 1000));
       setFieldErrors((f) => ({ ...f, [e instanceof ApiError && e.field === 'email' ? 'email' : 'emailCode']: messageOf(e) }));
-    } finally {
-      setSending(false);
     }
   };
 
@@ -178,19 +167,7 @@ export function SignupPage() {
           <input type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} />
         </Field>
         <Field label="Email verification code" error={fieldErrors.emailCode} hint={sentTo ? `A code was sent to ${sentTo}. It is valid for 10 minutes.` : undefined}>
-          <InputWithAction
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={6}
-            placeholder="Email verification code"
-            value={code}
-            onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
-            action={
-              <button type="button" className="link-button" disabled={sending || cooldown > 0} onClick={() => void send()}>
-                {sending ? 'Sending…' : cooldown > 0 ? `Resend (${cooldown}s)` : sentTo ? 'Resend' : 'Send'}
-              </button>
-            }
-          />
+          <EmailCodeInput value={code} onChange={setCode} sender={sender} onSend={() => void send()} />
         </Field>
         <Field label="Password" error={fieldErrors.password} hint="At least 10 characters. A passphrase of a few words is strong and easy to remember.">
           <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />

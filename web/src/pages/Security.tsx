@@ -1,9 +1,10 @@
 // Security: bind Google Authenticator (QR code, the secret as text, a first code), or unbind it with an
 // email code and a current authenticator code.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError, type TotpSetup } from '../api';
 import { CopyButton } from '../components/CopyButton';
-import { ErrorMessage, Field, InputWithAction } from '../components/Field';
+import { EmailCodeInput, useCodeSender } from '../components/EmailCode';
+import { ErrorMessage, Field } from '../components/Field';
 import { SecurityVerification } from '../components/SecurityVerification';
 import { navigate } from '../router';
 import { passwordError, SIX_DIGITS } from '../rules';
@@ -13,28 +14,18 @@ function BindAuthenticator({ email, onDone }: { email: string; onDone: () => Pro
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const [code, setCode] = useState('');
   const [emailCode, setEmailCode] = useState('');
-  const [cooldown, setCooldown] = useState(0);
-  const [sent, setSent] = useState(false);
+  const sender = useCodeSender();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string>();
   const [codeError, setCodeError] = useState<string>();
   const [emailCodeError, setEmailCodeError] = useState<string>();
 
-  useEffect(() => {
-    if (cooldown <= 0) return;
-    const timer = window.setTimeout(() => setCooldown((s) => s - 1), 1000);
-    return () => window.clearTimeout(timer);
-  }, [cooldown]);
-
   // Binding also needs a code mailed to the account, so that a stolen session cannot bind another phone.
   const send = async () => {
     setEmailCodeError(undefined);
     try {
-      const result = await api.sendSecurityCode('bind_totp');
-      setSent(true);
-      setCooldown(Math.ceil(result.resendAfterSeconds ?? 60));
+      await sender.send(() => api.sendSecurityCode('bind_totp'));
     } catch (e) {
-      if (e instanceof ApiError && e.retryAfterMs) setCooldown(Math.ceil(e.retryAfterMs / 1000));
       setEmailCodeError(e instanceof Error ? e.message : String(e));
     }
   };
@@ -121,20 +112,8 @@ function BindAuthenticator({ email, onDone }: { email: string; onDone: () => Pro
                 onChange={(e) => setCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
               />
             </Field>
-            <Field label={<>Email Verification: {email}</>} error={emailCodeError} hint={sent ? `A verification code was sent to ${email}.` : undefined}>
-              <InputWithAction
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                maxLength={6}
-                placeholder="Email verification code"
-                value={emailCode}
-                onChange={(e) => setEmailCode(e.target.value.replace(/\D/g, '').slice(0, 6))}
-                action={
-                  <button type="button" className="link-button" disabled={cooldown > 0} onClick={() => void send()}>
-                    {cooldown > 0 ? `Resend (${cooldown}s)` : sent ? 'Resend' : 'Send'}
-                  </button>
-                }
-              />
+            <Field label={<>Email Verification: {email}</>} error={emailCodeError} hint={sender.sent ? `A verification code was sent to ${email}.` : undefined}>
+              <EmailCodeInput value={emailCode} onChange={setEmailCode} sender={sender} onSend={() => void send()} />
             </Field>
             <ErrorMessage message={error} />
             <button type="submit" className="button primary" disabled={busy || !SIX_DIGITS.test(code) || !SIX_DIGITS.test(emailCode)}>
