@@ -57,6 +57,8 @@ export interface AppOverrides {
   now?: () => number;
   /** Replaces the mailer that SMTP_URL selects. */
   mailer?: Mailer;
+  /** false: do not run the exchange's matching engine in this process (the CLI). */
+  exchange?: boolean;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -76,7 +78,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const audit = new AuditLog(database, now, logger);
   const keyWarnings = new KeyWarningService(database, mailer, now, logger);
   const exchange = new ExchangeService(database, config.markets, now);
-  await exchange.rebuildBooks();
+  if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
     config,

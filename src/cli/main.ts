@@ -28,7 +28,7 @@ function print(options: JsonOption, data: unknown, text: string): void {
 /** Runs an admin command against the configured database, quietly (warnings go to stderr). */
 async function withApp<T>(run: (app: App) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const app = await createApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  const app = await createApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)), exchange: false });
   try {
     return await run(app);
   } finally {
@@ -57,6 +57,9 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       const app = await createApp(config);
+      if (!app.exchange.running) {
+        app.logger.warn('Another Keygate server sharing this database runs the sandbox exchange: this one serves the portal and the signed API, and refuses trading (10017).');
+      }
       const server = buildHttpServer(app);
       const stop = async () => {
         await server.close();

@@ -41,7 +41,8 @@ export type ExchangeErrorCode =
   | 'unknown_order'
   | 'already_filled'
   | 'already_cancelled'
-  | 'invalid_fee_rate';
+  | 'invalid_fee_rate'
+  | 'exchange_elsewhere';
 
 export class ExchangeError extends Error {
   constructor(
@@ -112,6 +113,7 @@ export class ExchangeService {
   readonly #scales: Map<string, number>;
   readonly #books = new Map<string, OrderBook>();
   readonly #writer: BatchWriter;
+  #running = false;
 
   constructor(
     private readonly database: Database,
@@ -135,12 +137,33 @@ export class ExchangeService {
 
   book(symbol: string): OrderBook {
     const market = this.market(symbol);
+    this.#requireRunning();
     let book = this.#books.get(market.symbol);
     if (!book) {
       book = new OrderBook(market.quantityAccuracy, this.scaleOf(marketAssets(market.symbol).quote));
       this.#books.set(market.symbol, book);
     }
     return book;
+  }
+
+  /**
+   * Takes the matching engine's role and rebuilds the books. Only one process may match (the books are
+   * in its memory); on other servers sharing a PostgreSQL database the exchange refuses to trade.
+   */
+  async start(): Promise<boolean> {
+    this.#running = await this.database.claimExclusiveRole('exchange');
+    if (this.#running) await this.rebuildBooks();
+    return this.#running;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  #requireRunning(): void {
+    if (!this.#running) {
+      throw new ExchangeError('exchange_elsewhere', 'The sandbox exchange runs on another Keygate server sharing this database: send trading and market-data requests there');
+    }
   }
 
   /** Rebuilds every book from the resting orders in the database (on start, and after a lost batch). */
@@ -161,17 +184,20 @@ export class ExchangeService {
   }
 
   async placeOrder(userId: number, request: PlaceOrderRequest): Promise<OrderRow> {
+    this.#requireRunning();
     const market = this.market(request.symbol);
     const intent = this.check(request);
     return this.#writer.submit((trx, deferred) => this.#place(trx, deferred, userId, market, intent, request.customId));
   }
 
   async cancelOrder(userId: number, ref: { orderId?: string; customId?: string }, symbol?: string): Promise<OrderRow> {
+    this.#requireRunning();
     return this.#writer.submit((trx, deferred) => this.#cancel(trx, deferred, userId, ref, symbol));
   }
 
   /** Cancels every open order of the user in a market; returns the cancelled orders. */
   async cancelAll(userId: number, symbol: string): Promise<OrderRow[]> {
+    this.#requireRunning();
     const market = this.market(symbol);
     return this.#writer.submit(async (trx, deferred) => {
       const open = await trx

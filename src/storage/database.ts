@@ -17,6 +17,11 @@ export interface Database {
    * that cannot be known cheaply (PostgreSQL with many servers): then nothing may be cached.
    */
   externalChangeStamp(): number | undefined;
+  /**
+   * Claims a role that one process at a time may hold (the exchange's matching engine) for as long as
+   * this process keeps the database open; false when another process holds it.
+   */
+  claimExclusiveRole(role: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -38,11 +43,26 @@ function openPostgres(url: string): Database {
     types: { getTypeParser: parseInt8AsNumber },
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  // Session-level advisory locks live as long as the connection that took them, which is kept aside.
+  const holders: pg.PoolClient[] = [];
   return {
     dialect: 'postgres',
     db,
     externalChangeStamp: () => undefined,
-    close: () => db.destroy(),
+    async claimExclusiveRole(role) {
+      const client = await pool.connect();
+      const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`keygate:${role}`]);
+      if (rows[0]?.held) {
+        holders.push(client);
+        return true;
+      }
+      client.release();
+      return false;
+    },
+    async close() {
+      for (const client of holders.splice(0)) client.release();
+      await db.destroy();
+    },
   };
 }
 
@@ -83,6 +103,8 @@ function openSqlite(dataDir: string): Database {
     dialect: 'sqlite',
     db,
     externalChangeStamp: () => dataVersion.get() as number,
+    // A SQLite file serves one server; the CLI, which also opens it, claims no role.
+    claimExclusiveRole: async () => true,
     close: () => db.destroy(),
   };
 }

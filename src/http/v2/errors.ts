@@ -19,6 +19,7 @@ export const LBANK_ERRORS = {
   10013: 'The amount is too small',
   10015: 'Invalid order type',
   10016: 'Insufficient account balance',
+  10017: 'Server Error',
   10018: 'Page size should be between 1 and 200',
   10019: 'Cancel NO more than 3 orders in one request',
   10022: 'Invalid authorization',
@@ -66,6 +67,7 @@ const EXCHANGE: Record<ExchangeError['code'], LbankErrorCode> = {
   already_filled: 10025,
   already_cancelled: 10026,
   invalid_fee_rate: 10003,
+  exchange_elsewhere: 10017,
 };
 
 const WITHDRAWAL_RULES: Record<WithdrawalRuleError['rule'], LbankErrorCode> = {
