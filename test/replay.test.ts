@@ -1,16 +1,18 @@
-// Replay memory: a nonce is refused within its window, forgotten after it, and memory stays bounded.
-import { describe, expect, it } from 'vitest';
-import { MemoryReplayGuard } from '../src/storage/replay.js';
+// Replay protection: a nonce is refused within its window and accepted after it; in memory (one
+// server) memory stays bounded; in PostgreSQL (many servers) the claim also reads the key's state.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseReplayGuard, MemoryReplayGuard } from '../src/storage/replay.js';
+import { startKeygate, type RunningKeygate } from './support/server.js';
 
 describe('memory replay guard', () => {
   it('refuses a second claim within the window and accepts one after it', async () => {
     let now = 1_000;
     const guard = new MemoryReplayGuard(() => now);
-    expect(await guard.claim('k', 'e1', now + 5000)).toBe(true);
-    expect(await guard.claim('k', 'e1', now + 5000)).toBe(false);
-    expect(await guard.claim('other', 'e1', now + 5000)).toBe(true);
+    expect((await guard.claim('k', 'e1', now + 5000)).claimed).toBe(true);
+    expect((await guard.claim('k', 'e1', now + 5000)).claimed).toBe(false);
+    expect((await guard.claim('other', 'e1', now + 5000)).claimed).toBe(true);
     now += 5000;
-    expect(await guard.claim('k', 'e1', now + 5000)).toBe(true);
+    expect((await guard.claim('k', 'e1', now + 5000)).claimed).toBe(true);
   });
 
   it('forgets expired nonces as new ones arrive', async () => {
@@ -18,11 +20,33 @@ describe('memory replay guard', () => {
     const guard = new MemoryReplayGuard(() => now);
     for (let i = 0; i < 20_000; i++) {
       now = i;
-      expect(await guard.claim('k', `n${i}`, now + 100)).toBe(true);
+      expect((await guard.claim('k', `n${i}`, now + 100)).claimed).toBe(true);
     }
     // Only about a window's worth (100) is still remembered, however many were claimed.
     expect(guard.size).toBeLessThanOrEqual(101);
-    expect(await guard.claim('k', 'n19999', now + 100)).toBe(false);
-    expect(await guard.claim('k', 'n100', now + 100)).toBe(true);
+    expect((await guard.claim('k', 'n19999', now + 100)).claimed).toBe(false);
+    expect((await guard.claim('k', 'n100', now + 100)).claimed).toBe(true);
+  });
+});
+
+describe('PostgreSQL replay guard', () => {
+  let keygate: RunningKeygate;
+  beforeAll(async () => {
+    keygate = await startKeygate('postgres');
+  });
+  afterAll(async () => keygate?.stop());
+
+  it('claims once per window and reports the key as it stands, or gone', async () => {
+    let now = Date.now();
+    const guard = new DatabaseReplayGuard(keygate.app.database.db, () => now);
+    const user = await keygate.app.accounts.create('replay@example.com', undefined);
+    const { key } = await keygate.app.apiKeys.create(user.id, { name: 'r', method: 'HmacSHA256', ips: '10.0.0.1,10.0.0.2', authority: ['read', 'trade'] });
+    expect(await guard.claim(key.apiKey, 'e'.repeat(35), now + 5000)).toEqual({ claimed: true, current: { status: 'enabled', ips: ['10.0.0.1', '10.0.0.2'], authority: ['read', 'trade'] } });
+    expect((await guard.claim(key.apiKey, 'e'.repeat(35), now + 5000)).claimed).toBe(false);
+    await keygate.app.apiKeys.setStatus(key.apiKey, 'disabled');
+    expect((await guard.claim(key.apiKey, 'f'.repeat(35), now + 5000)).current).toMatchObject({ status: 'disabled' });
+    now += 5000;
+    expect((await guard.claim(key.apiKey, 'e'.repeat(35), now + 5000)).claimed).toBe(true);
+    expect(await guard.claim('00000000-0000-4000-8000-000000000000', 'g'.repeat(35), now + 5000)).toEqual({ claimed: true, current: null });
   });
 });

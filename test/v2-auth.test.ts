@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient, newEchostr } from '../src/client/index.js';
 import { UNBOUND_AUTHORITY_LIFETIME_MS } from '../src/domain/keys.js';
 import { buildStringToSign, hmacSignature, md5UpperHex } from '../src/domain/signing.js';
-import { DATABASE_KINDS } from './support/databases.js';
+import { createTestDatabase, DATABASE_KINDS } from './support/databases.js';
 import { signedPost, readReply } from './support/requests.js';
 import { startKeygate, type RunningKeygate } from './support/server.js';
 
@@ -234,5 +234,31 @@ describe('behind a trusted proxy', () => {
     expect((await signedPost(keygate.baseUrl, RESTRICTIONS, client)).body.error_code).toBe(10022);
     expect((await signedPost(keygate.baseUrl, RESTRICTIONS, client, { extraHeaders: { 'x-forwarded-for': '10.1.2.3' } })).body.error_code).toBe(0);
     expect((await signedPost(keygate.baseUrl, RESTRICTIONS, client, { extraHeaders: { 'x-forwarded-for': '10.9.9.9' } })).body.error_code).toBe(10022);
+  });
+});
+
+describe('servers sharing PostgreSQL, each caching keys', () => {
+  it('see a key disabled, re-bound or deleted on another server on their very next request', async () => {
+    const database = await createTestDatabase('postgres');
+    const a = await startKeygate('postgres', { database });
+    const b = await startKeygate('postgres', { database });
+    try {
+      const user = await a.app.accounts.create('shared@example.com', undefined);
+      const k = await a.app.apiKeys.create(user.id, { name: 'shared', method: 'HmacSHA256', ips: '127.0.0.1', authority: ['read', 'trade'] });
+      const onB = new LbankClient({ baseUrl: b.baseUrl, apiKey: k.key.apiKey, secret: k.secret! });
+      expect((await signedPost(b.baseUrl, RESTRICTIONS, onB)).body.error_code).toBe(0);
+      await a.app.apiKeys.setStatus(k.key.apiKey, 'disabled');
+      expect((await signedPost(b.baseUrl, RESTRICTIONS, onB)).body.error_code).toBe(10005);
+      await a.app.apiKeys.setStatus(k.key.apiKey, 'enabled');
+      expect((await signedPost(b.baseUrl, RESTRICTIONS, onB)).body.error_code).toBe(0);
+      await a.app.database.db.updateTable('api_keys').set({ ips: JSON.stringify(['10.9.9.9']) }).where('api_key', '=', k.key.apiKey).execute();
+      expect((await signedPost(b.baseUrl, RESTRICTIONS, onB)).body.error_code).toBe(10022);
+      await a.app.apiKeys.delete(k.key.apiKey);
+      expect((await signedPost(b.baseUrl, RESTRICTIONS, onB)).body.error_code).toBe(10005);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await database.drop();
+    }
   });
 });

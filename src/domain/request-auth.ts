@@ -29,9 +29,26 @@ export interface VerifiableKey {
   rsaPublicKey?: KeyObject;
 }
 
+/** The parts of a key that change over its life; its owner, method and secret never do. */
+export interface KeyState {
+  status: KeyStatus;
+  ips: readonly string[];
+  authority: readonly Authority[];
+}
+
+export interface ClaimResult {
+  /** false: this (api_key, echostr) was already seen within the receive window. */
+  claimed: boolean;
+  /**
+   * The key's state as stored at the moment of the claim, when the key was looked up in a cache that
+   * may be stale (many servers on one database); null when the key is gone. Absent: the lookup was fresh.
+   */
+  current?: KeyState | null;
+}
+
 export interface ReplayGuard {
-  /** Records (apiKey, echostr) until expiresAt; false when it was already recorded. */
-  claim(apiKey: string, echostr: string, expiresAt: number): Promise<boolean>;
+  /** Records (apiKey, echostr) until expiresAt. */
+  claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult>;
 }
 
 export interface SignedRequest {
@@ -81,18 +98,22 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
     return { ok: false, reason: 'stale_timestamp' };
   }
 
-  const key = await context.findKey(apiKey);
-  if (!key || key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
-  if (method !== key.method) return { ok: false, reason: 'method_mismatch', expected: key.method, key };
+  // The lookup may come from a cache; owner, method and secret never change, so the signature can be
+  // checked against it. Status, IPs and authority are taken as they stand at the claim of the echostr.
+  const found = await context.findKey(apiKey);
+  if (!found || found.status === 'deleted') return { ok: false, reason: 'unknown_key' };
+  if (method !== found.method) return { ok: false, reason: 'method_mismatch', expected: found.method, key: found };
 
   const stringToSign = buildStringToSign(signed);
-  if (!signatureMatches(key, stringToSign, sign) && !alternateEncodingMatches(key, signed, stringToSign, sign)) {
-    return { ok: false, reason: 'bad_signature', stringToSign, key };
+  if (!signatureMatches(found, stringToSign, sign) && !alternateEncodingMatches(found, signed, stringToSign, sign)) {
+    return { ok: false, reason: 'bad_signature', stringToSign, key: found };
   }
 
-  if (!(await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs))) {
-    return { ok: false, reason: 'replayed', key };
-  }
+  const claim = await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs);
+  if (claim.current === null) return { ok: false, reason: 'unknown_key' };
+  const key: VerifiableKey = claim.current ? { ...found, ...claim.current } : found;
+  if (key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
+  if (!claim.claimed) return { ok: false, reason: 'replayed', key };
   if (key.ips.length > 0 && !key.ips.includes(request.clientIp)) {
     return { ok: false, reason: 'ip_not_allowed', ip: request.clientIp, key };
   }

@@ -1,6 +1,5 @@
-// Looks keys up for the signed API: the hot path of every private request.
-// A row is cached only while the database can prove nobody else changed it (SQLite's data_version);
-// otherwise it is read on every request, so a key disabled anywhere is refused on the next request.
+// Looks keys up for the signed API: the hot path of every private request. Rows are cached; a key
+// disabled anywhere is still refused on the next request (see #row for how each database ensures it).
 // Decrypted secrets and parsed public keys are cached by their sealed form, which changes with the key.
 import type { KeyObject } from 'node:crypto';
 import { rsaPublicKeyObject } from '../domain/keys.js';
@@ -11,6 +10,7 @@ import type { Database } from '../storage/database.js';
 import { secretContext } from './api-keys.js';
 
 const MATERIAL_CACHE_LIMIT = 10_000;
+const ROW_CACHE_LIMIT = 100_000;
 /** Last use is recorded at most this often per key (and whenever the client's IP changes). */
 const USE_RECORD_INTERVAL_MS = 1000;
 
@@ -59,16 +59,22 @@ export class KeyDirectory {
   }
 
   async #row(apiKey: string): Promise<ApiKeyRecord | undefined> {
+    // SQLite tells when another process changed the database, and the cache is dropped then. On
+    // PostgreSQL rows stay cached: the claim of each request's echostr reads the key's current status,
+    // IPs and authority in the same statement (DatabaseReplayGuard), and owner, method and secret of a
+    // key never change.
     const stamp = this.database.externalChangeStamp();
-    if (stamp === undefined) return findApiKey(this.database.db, apiKey);
-    if (stamp !== this.#rowsStamp) {
+    if (stamp !== undefined && stamp !== this.#rowsStamp) {
       this.#rows = new Map();
       this.#rowsStamp = stamp;
     }
     if (this.#rows.has(apiKey)) return this.#rows.get(apiKey);
     const record = await findApiKey(this.database.db, apiKey);
     // Unknown keys are not cached, so that guessing cannot grow the map.
-    if (record) this.#rows.set(apiKey, record);
+    if (record) {
+      if (this.#rows.size >= ROW_CACHE_LIMIT) this.#rows = new Map();
+      this.#rows.set(apiKey, record);
+    }
     return record;
   }
 

@@ -21,6 +21,11 @@ export interface ApiKeyRecord {
   lastUsedIp: string | null;
 }
 
+/** The changing part of a key, from its stored columns. */
+export function keyStateOf(row: { status: string; ips: string; authority: string }): { status: KeyStatus; ips: string[]; authority: Authority[] } {
+  return { status: row.status as KeyStatus, ips: JSON.parse(row.ips) as string[], authority: row.authority.split(',') as Authority[] };
+}
+
 function toRecord(row: Selectable<Schema['api_keys']>): ApiKeyRecord {
   return {
     id: row.id,
@@ -28,11 +33,9 @@ function toRecord(row: Selectable<Schema['api_keys']>): ApiKeyRecord {
     userId: row.user_id,
     name: row.name,
     method: row.method as SignatureMethod,
-    ips: JSON.parse(row.ips) as string[],
-    authority: row.authority.split(',') as Authority[],
+    ...keyStateOf(row),
     secretSealed: row.secret_sealed,
     publicKey: row.public_key,
-    status: row.status as KeyStatus,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastUsedAt: row.last_used_at,

@@ -1,6 +1,8 @@
 // Replay protection: each (api_key, echostr) is accepted once within the receive window.
 import type { Kysely } from 'kysely';
-import type { ReplayGuard } from '../domain/request-auth.js';
+import { sql } from 'kysely';
+import type { ClaimResult, ReplayGuard } from '../domain/request-auth.js';
+import { keyStateOf } from './api-keys.js';
 import type { Schema } from './schema.js';
 
 /**
@@ -19,15 +21,15 @@ export class MemoryReplayGuard implements ReplayGuard {
     return this.#seen.size;
   }
 
-  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<boolean> {
+  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult> {
     const now = this.now();
     this.#forget(now);
     const id = `${apiKey}\n${echostr}`;
     const until = this.#seen.get(id);
-    if (until !== undefined && until > now) return false;
+    if (until !== undefined && until > now) return { claimed: false };
     this.#seen.set(id, expiresAt);
     this.#queue.push({ id, until: expiresAt });
-    return true;
+    return { claimed: true };
   }
 
   #forget(now: number): void {
@@ -46,7 +48,11 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 }
 
-/** For many servers sharing PostgreSQL: the primary key makes the second claim fail. */
+/**
+ * For many servers sharing PostgreSQL: the primary key makes a second claim fail. The same statement
+ * reads the key's current state, so that servers can cache keys and still see every change on the
+ * next request: one round trip per signed request.
+ */
 export class DatabaseReplayGuard implements ReplayGuard {
   #nextSweep = 0;
 
@@ -55,23 +61,23 @@ export class DatabaseReplayGuard implements ReplayGuard {
     private readonly now: () => number,
   ) {}
 
-  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<boolean> {
+  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult> {
     const now = this.now();
     if (now >= this.#nextSweep) {
       this.#nextSweep = now + 10_000;
       await this.db.deleteFrom('replay_nonces').where('expires_at', '<=', now).execute();
     }
-    const result = await this.db
-      .insertInto('replay_nonces')
-      .values({ api_key: apiKey, echostr, expires_at: expiresAt })
-      // A row whose window has passed no longer counts (the sweep may not have reached it yet).
-      .onConflict((oc) =>
-        oc
-          .columns(['api_key', 'echostr'])
-          .doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') })
-          .where('replay_nonces.expires_at', '<=', now),
+    // A row whose window has passed no longer counts (the sweep may not have reached it yet).
+    const { rows } = await sql<{ claimed: number | string; status: string | null; ips: string | null; authority: string | null }>`
+      WITH claim AS (
+        INSERT INTO replay_nonces (api_key, echostr, expires_at) VALUES (${apiKey}, ${echostr}, ${expiresAt})
+        ON CONFLICT (api_key, echostr) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_nonces.expires_at <= ${now}
+        RETURNING 1
       )
-      .executeTakeFirst();
-    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      SELECT (SELECT count(*) FROM claim) AS claimed, k.status, k.ips, k.authority
+      FROM (SELECT 1) AS one LEFT JOIN api_keys AS k ON k.api_key = ${apiKey}`.execute(this.db);
+    const row = rows[0];
+    const current = row?.status && row.ips !== null && row.authority !== null ? keyStateOf({ status: row.status, ips: row.ips, authority: row.authority }) : null;
+    return { claimed: Number(row?.claimed ?? 0) > 0, current };
   }
 }
