@@ -1,49 +1,17 @@
-// The benchmark's own database: SQLite in a temporary directory, or a fresh PostgreSQL database
-// created on the local server and dropped afterwards (as test/support/databases.ts does for tests).
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+// The benchmark's own database is made as a test's is (test/support/databases.ts): SQLite in a
+// temporary directory, or a fresh PostgreSQL database created on the local server and dropped
+// afterwards.
+import type { DatabaseKind, TestDatabase } from '../test/support/databases.js';
 
-export type DatabaseKind = 'sqlite' | 'postgres';
-
-const ADMIN_URL = process.env.KEYGATE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-export interface BenchDatabase {
-  kind: DatabaseKind;
-  dataDir: string;
-  databaseUrl: string | undefined;
-  drop(): Promise<void>;
-}
-
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+export type { DatabaseKind };
+export type BenchDatabase = TestDatabase;
 
 export async function createBenchDatabase(kind: DatabaseKind): Promise<BenchDatabase> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keygate-bench-'));
-  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
-  if (kind === 'sqlite') return { kind, dataDir, databaseUrl: undefined, drop: async () => removeDir() };
-  const name = `keygate_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    kind,
-    dataDir,
-    databaseUrl: url.toString(),
-    drop: async () => {
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      removeDir();
-    },
-  };
+  // KEYGATE_BENCH_POSTGRES_URL names the PostgreSQL server as KEYGATE_TEST_POSTGRES_URL does for the
+  // tests; the module reads that when it is loaded, hence the import here.
+  if (process.env.KEYGATE_BENCH_POSTGRES_URL) process.env.KEYGATE_TEST_POSTGRES_URL = process.env.KEYGATE_BENCH_POSTGRES_URL;
+  const { createTestDatabase } = await import('../test/support/databases.js');
+  return createTestDatabase(kind);
 }
 
 /** The file system type holding a path (from /proc/mounts; Linux only), for the report. */

@@ -1,30 +1,34 @@
-// What the benchmark's processes say to each other over their IPC channels, and the statistics
-// they share. The orchestrator (auth.ts) drives a server (server.ts) and a load generator
-// (load.ts), each in its own process so that client and server never share an event loop
-// (and, before them, two calibrate.ts processes that measure the machine).
+// What the benchmarks' processes say to each other over their IPC channels, and the statistics
+// they share. An orchestrator (auth.ts, orders.ts, through harness.ts) drives a server (server.ts)
+// and a load generator (load.ts), each in its own process so that client and server never share
+// an event loop (and, before them, two calibrate.ts processes that measure the machine).
 import type { ChildProcess } from 'node:child_process';
 import type { SignatureMethod } from '../src/domain/signing.js';
 
-/**
- * A leg is one kind of request. Every leg signs a fresh request (new echostr) with the given
- * method, so the client does the same work per request in a public leg and in its signed twin;
- * only the server side differs.
- */
-export interface Leg {
-  name: 'public·hmac' | 'hmac' | 'public·rsa' | 'rsa';
-  /** public: GET /v2/timestamp.do (signature sent as ignored query parameters). signed: POST /v2/supplement/api_Restrictions.do. */
-  target: 'public' | 'signed';
+/** An API key the load generator signs with. */
+export interface SigningKey {
+  apiKey: string;
+  secret: string;
   method: SignatureMethod;
 }
 
-export const LEGS: readonly Leg[] = [
-  { name: 'public·hmac', target: 'public', method: 'HmacSHA256' },
-  { name: 'hmac', target: 'signed', method: 'HmacSHA256' },
-  { name: 'public·rsa', target: 'public', method: 'RSA' },
-  { name: 'rsa', target: 'signed', method: 'RSA' },
-];
+/** The generator's keys by name; legs refer to them by these names. */
+export type Credentials = Record<string, SigningKey>;
 
-export type Credentials = Record<SignatureMethod, { apiKey: string; secret: string }>;
+/**
+ * What a leg sends. Every request of every leg is signed afresh (new echostr, new timestamp):
+ * public: GET /v2/timestamp.do (the signature sent as ignored query parameters, so the client does
+ * the work of its signed twin); restrictions: POST /v2/supplement/api_Restrictions.do;
+ * order: POST /v2/supplement/create_order.do, the next order of the order flow (order-flow.ts).
+ */
+export type Target = 'public' | 'restrictions' | 'order';
+
+export interface Leg {
+  name: string;
+  target: Target;
+  /** Names of the keys it signs with: one, or for an order leg one per trader of the order flow. */
+  keys: readonly string[];
+}
 
 /** closed: a fixed number of requests in flight, as fast as they come back. open: a fixed arrival rate. */
 export type PhaseSpec =

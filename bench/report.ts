@@ -1,5 +1,6 @@
-// Turns measurements into the Markdown section that `npm run bench:auth` prints and writes into
-// BENCHMARKS.md (between markers, so the hand-written text around it survives a re-run).
+// Turns measurements into the Markdown sections that the benchmarks print and write into
+// BENCHMARKS.md (between markers, so the hand-written text around them survives a re-run): the
+// parts every benchmark shares. Each benchmark adds its own targets (auth.ts, orders.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { median, type Leg, type PhaseResult } from './protocol.js';
@@ -8,8 +9,12 @@ import { median, type Leg, type PhaseResult } from './protocol.js';
 export interface Measured extends PhaseResult {
   /** Server CPU time (user + system) per request, µs. */
   serverCpuUs: number;
-  /** Server event-loop utilisation over the phase (1 = never idle). */
+  /** Server CPU time over wall time (1 = one core busy). */
+  serverCpu: number;
+  /** Server event-loop utilisation over the phase (1 = never idle; includes synchronous waits such as an fsync). */
   serverBusy: number;
+  /** Share of all the machine's CPUs busy over the phase (server, generator, database and anything else); NaN where unknown. */
+  machineBusy: number;
   /** The server's longest event-loop stall during the phase. */
   serverDelayMaxMs: number;
   /** Share of the phase the server spent in garbage-collection pauses, and the longest pause (ms). */
@@ -17,15 +22,15 @@ export interface Measured extends PhaseResult {
   serverGcMaxMs: number;
 }
 
-/** One leg over its rounds; `median` is the round with the median throughput (max) or p99 (half load). */
+/** One leg over its rounds; `median` is the round with the median throughput (max) or p99 (fixed rate). */
 export interface LegReport {
   leg: Leg;
   rounds: Measured[];
   median: Measured;
 }
 
-export interface HalfLoadReport extends LegReport {
-  /** Offered rate: half the leg's median maximum throughput. */
+export interface FixedRateReport extends LegReport {
+  /** Offered rate, requests per second. */
   rate: number;
 }
 
@@ -46,8 +51,9 @@ export interface Settings {
   rounds: number;
   seconds: number;
   warmupSeconds: number;
-  halfRounds: number;
-  halfSeconds: number;
+  /** Open-loop rounds at a fixed arrival rate, and their length. */
+  rateRounds: number;
+  rateSeconds: number;
 }
 
 export interface RunReport {
@@ -56,15 +62,9 @@ export interface RunReport {
   settings: Settings;
   revision: string;
   max: LegReport[];
-  half: HalfLoadReport[];
+  /** The open-loop rounds at a fixed arrival rate. */
+  atRate: FixedRateReport[];
 }
-
-/** The issue's targets: signed throughput as a share of its public twin's, and p99 at half load. */
-export const THROUGHPUT_TARGETS = [
-  { signed: 'hmac', public: 'public·hmac', min: 0.9 },
-  { signed: 'rsa', public: 'public·rsa', min: 0.7 },
-] as const;
-export const P99_TARGET_MS = 5;
 
 export function describeMachine(storage: string): Machine {
   let cpuModel = os.cpus()[0]?.model ?? 'unknown';
@@ -84,65 +84,68 @@ export function describeMachine(storage: string): Machine {
   };
 }
 
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const percent = (value: number) => `${fixed(value * 100, 1)} %`;
-const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+export const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+export const percent = (value: number) => `${fixed(value * 100, 1)} %`;
+export const rate = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-/** Median over rounds of signed/public from the same round: adjacent phases share the machine's drift. */
-function pairedMedian(signed: readonly number[], pub: readonly number[], combine: (s: number, p: number) => number): number {
-  return median(signed.slice(0, pub.length).map((s, i) => combine(s, pub[i]!)));
+/** Median over rounds of combine(a, b) from the same round: adjacent phases share the machine's drift. */
+export function pairedMedian(a: readonly number[], b: readonly number[], combine: (a: number, b: number) => number): number {
+  return median(a.slice(0, b.length).map((x, i) => combine(x, b[i]!)));
+}
+
+/**
+ * Which side limited a closed-loop round: the generator when its one thread was busy, the server
+ * when its event loop was (CPU or synchronous waits), the machine when all its CPUs were (the
+ * database server shares them), otherwise waiting (on the database's answers).
+ */
+export function bottleneck(m: Measured): string {
+  if (m.clientCpu >= 0.9) return 'generator';
+  if (m.serverBusy >= 0.9) return m.serverCpu >= 0.8 ? 'server (CPU)' : 'server (synchronous waits)';
+  if (m.machineBusy >= 0.9) return 'all CPUs (the database shares them)';
+  return 'neither (waiting on the database)';
 }
 
 export interface Verdict {
   check: string;
   measured: string;
   target: string;
-  met: boolean;
+  /** undefined: reported, but not a target for this database. */
+  met: boolean | undefined;
   note: string;
 }
 
-export function verdicts(report: RunReport): Verdict[] {
-  const max = new Map(report.max.map((l) => [l.leg.name as string, l]));
-  const half = new Map(report.half.map((l) => [l.leg.name as string, l]));
-  const out: Verdict[] = [];
-  for (const t of THROUGHPUT_TARGETS) {
-    const signed = max.get(t.signed);
-    const pub = max.get(t.public);
-    if (!signed || !pub) continue;
-    const ratio = signed.median.throughput / pub.median.throughput;
-    const paired = pairedMedian(signed.rounds.map((r) => r.throughput), pub.rounds.map((r) => r.throughput), (s, p) => s / p);
-    // What the ratio would be if the server alone were the bottleneck: its CPU per request, public over signed.
-    const serverBound = pairedMedian(signed.rounds.map((r) => r.serverCpuUs), pub.rounds.map((r) => r.serverCpuUs), (s, p) => p / s);
-    const notes = [`median of per-round ratios ${percent(paired)}`, `server-bound estimate ${percent(serverBound)} (server CPU per request, ${t.public} over ${t.signed})`];
-    out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percent(ratio), target: `≥ ${t.min * 100} %`, met: ratio >= t.min, note: notes.join('; ') });
-  }
-  for (const t of THROUGHPUT_TARGETS) {
-    const signed = half.get(t.signed);
-    if (!signed) continue;
-    const twin = half.get(t.public);
-    const dropped = signed.median.dropped ?? 0;
-    const notes = [`rounds: ${signed.rounds.map((r) => fixed(r.p99Ms, 1)).join(' / ')} ms`];
-    if (twin) notes.push(`${t.public} at half load: ${fixed(twin.median.p99Ms, 2)} ms`);
-    if (dropped > 0) notes.push(`${dropped} requests dropped (generator limit)`);
-    out.push({
-      check: `${t.signed} p99 at half of max load`,
-      measured: `${fixed(signed.median.p99Ms, 2)} ms`,
-      target: `< ${P99_TARGET_MS} ms`,
-      met: signed.median.p99Ms < P99_TARGET_MS && dropped === 0,
-      note: notes.join('; '),
-    });
-  }
-  return out;
+export const allMet = (verdicts: readonly Verdict[]) => verdicts.every((v) => v.met !== false);
+
+export function verdictTable(verdicts: readonly Verdict[]): string {
+  const result = (met: boolean | undefined) => (met === undefined ? 'not a target here' : met ? '**met**' : '**missed**');
+  return table(['check', 'measured', 'target', 'result', 'notes'], verdicts.map((v) => [v.check, v.measured, v.target, result(v.met), v.note]));
 }
 
-export function renderSection(report: RunReport): string {
+/** The section's heading and its machine, database, code and settings lines. */
+function sectionHeader(report: RunReport, rateLabel: string): string[] {
   const { machine: m, settings: s } = report;
-  const maxRows = report.max.map((l) => [
+  const speedUp =
+    m.parallelSpeedUp === undefined ? '' : ` Two CPU-bound processes together ran ${fixed(m.parallelSpeedUp, 2)}× as fast as one alone (2.00× would be two full cores).`;
+  return [
+    `### ${report.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'} — ${m.date}`,
+    '',
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}.${speedUp}`,
+    `Database: ${m.storage}. Code: ${report.revision}.`,
+    `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.rateRounds} rounds of ${s.rateSeconds} s per leg at ${rateLabel}; legs alternate within each round.`,
+  ];
+}
+
+/** An extra column: its header and its cell for a leg. */
+export type Column = [header: string, cell: (leg: LegReport) => string];
+
+/** Maximum throughput: closed loop, the median round per leg. */
+function maxTable(report: RunReport, extra: readonly Column[] = []): string {
+  const rows = report.max.map((l) => [
     l.leg.name,
     rate(l.median.throughput),
     l.rounds.map((r) => rate(r.throughput)).join(' / '),
@@ -153,8 +156,15 @@ export function renderSection(report: RunReport): string {
     percent(l.median.serverBusy),
     percent(l.median.serverGcShare),
     percent(l.median.clientCpu),
+    ...extra.map(([, cell]) => cell(l)),
   ]);
-  const halfRows = report.half.map((h) => [
+  const header = ['leg', 'req/s', 'each round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'client CPU µs/req', 'server busy', 'server GC', 'client CPU'];
+  return table([...header, ...extra.map(([name]) => name)], rows);
+}
+
+/** The open-loop rounds at a fixed arrival rate, the round with the median p99 per leg. */
+function rateTable(report: RunReport): string {
+  const rows = report.atRate.map((h) => [
     h.leg.name,
     rate(h.rate),
     rate(h.median.throughput),
@@ -167,36 +177,53 @@ export function renderSection(report: RunReport): string {
     `${percent(h.median.serverGcShare)}, ${fixed(h.median.serverGcMaxMs, 1)}`,
     fixed(h.median.clientDelayMaxMs, 1),
   ]);
-  const verdictRows = verdicts(report).map((v) => [v.check, v.measured, v.target, v.met ? '**met**' : '**missed**', v.note]);
-  const speedUp =
-    m.parallelSpeedUp === undefined ? '' : ` Two CPU-bound processes together ran ${fixed(m.parallelSpeedUp, 2)}× as fast as one alone (2.00× would be two full cores).`;
+  return table(
+    ['leg', 'offered req/s', 'achieved req/s', 'p50 ms', 'p99 ms', 'max ms', 'send lag p99 ms', 'dropped', 'server stall max ms', 'server GC time, longest pause ms', 'client stall max ms'],
+    rows,
+  );
+}
+
+export interface SectionParts {
+  /** How the settings line names the open-loop rounds' rate, e.g. "half load". */
+  rateLabel: string;
+  /** Lines after the settings line. */
+  intro?: string[];
+  /** Columns the maximum-throughput table adds. */
+  maxColumns?: readonly Column[];
+  /** What the open-loop table shows, e.g. "Half of each leg's maximum (open loop, fixed arrival rate". */
+  rateHeading: string;
+  /** Tables after the open-loop one: a title and its body. */
+  blocks?: ReadonlyArray<[title: string, body: string]>;
+  verdicts: readonly Verdict[];
+}
+
+/** A benchmark's section: heading, settings, the maximum-throughput and open-loop tables, its own blocks, and the targets. */
+export function renderSection(report: RunReport, parts: SectionParts): string {
+  const { settings: s } = report;
   return [
-    `### ${report.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'} — ${m.date}`,
-    '',
-    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}.${speedUp}`,
-    `Database: ${m.storage}. Code: ${report.revision}.`,
-    `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.halfRounds} rounds of ${s.halfSeconds} s per leg at half load; legs alternate within each round.`,
+    ...sectionHeader(report, parts.rateLabel),
+    ...(parts.intro ?? []),
     '',
     `Maximum throughput (closed loop; median of ${s.rounds} rounds; the other columns from the median round):`,
     '',
-    table(['leg', 'req/s', 'each round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'client CPU µs/req', 'server busy', 'server GC', 'client CPU'], maxRows),
+    maxTable(report, parts.maxColumns),
     '',
-    `Half of each leg's maximum (open loop, fixed arrival rate; the round with the median p99 of ${s.halfRounds}):`,
+    `${parts.rateHeading}; the round with the median p99 of ${s.rateRounds}):`,
     '',
-    table(['leg', 'offered req/s', 'achieved req/s', 'p50 ms', 'p99 ms', 'max ms', 'send lag p99 ms', 'dropped', 'server stall max ms', 'server GC time, longest pause ms', 'client stall max ms'], halfRows),
+    rateTable(report),
+    ...(parts.blocks ?? []).flatMap(([title, body]) => ['', title, '', body]),
     '',
     'Targets:',
     '',
-    table(['check', 'measured', 'target', 'result', 'notes'], verdictRows),
+    verdictTable(parts.verdicts),
   ].join('\n');
 }
 
-const markers = (database: string) => [`<!-- bench:auth ${database} start -->`, `<!-- bench:auth ${database} end -->`] as const;
-
-/** Replaces this database's generated section in BENCHMARKS.md, or appends it. */
-export function updateBenchmarksFile(path: string, report: RunReport): void {
-  const [start, end] = markers(report.database);
-  const section = `${start}\n${renderSection(report)}\n${end}`;
+/** Replaces a benchmark's generated section for a database in BENCHMARKS.md (`<!-- bench:auth sqlite start -->` …), or appends it. */
+export function updateBenchmarksFile(path: string, bench: string, database: string, body: string): void {
+  const start = `<!-- ${bench} ${database} start -->`;
+  const end = `<!-- ${bench} ${database} end -->`;
+  const section = `${start}\n${body}\n${end}`;
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
   const from = current.indexOf(start);
   const to = current.indexOf(end);

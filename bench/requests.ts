@@ -1,10 +1,11 @@
 // One benchmark request, signed afresh by the project's own client (src/client).
-import { LbankClient } from '../src/client/index.js';
-import type { SignatureMethod } from '../src/domain/signing.js';
+import { LbankClient, type SignedRequestParts } from '../src/client/index.js';
+import { OrderFlow } from './order-flow.js';
 import type { Credentials, Leg } from './protocol.js';
 
 export const PUBLIC_PATH = '/v2/timestamp.do';
-export const SIGNED_PATH = '/v2/supplement/api_Restrictions.do';
+export const RESTRICTIONS_PATH = '/v2/supplement/api_Restrictions.do';
+export const ORDER_PATH = '/v2/supplement/create_order.do';
 
 export interface BenchRequest {
   method: 'GET' | 'POST';
@@ -14,30 +15,59 @@ export interface BenchRequest {
 }
 
 export class RequestFactory {
-  readonly #clients: Record<SignatureMethod, LbankClient>;
+  readonly #clients = new Map<string, LbankClient>();
+  /** One order flow per order leg, kept across phases: the server's book carries over too. */
+  readonly #flows = new Map<string, OrderFlow>();
 
-  constructor(baseUrl: string, credentials: Credentials) {
-    const client = (method: SignatureMethod) =>
-      new LbankClient({ baseUrl, apiKey: credentials[method].apiKey, secret: credentials[method].secret, method });
-    this.#clients = { HmacSHA256: client('HmacSHA256'), RSA: client('RSA') };
+  constructor(
+    private readonly baseUrl: string,
+    private readonly credentials: Credentials,
+  ) {}
+
+  #client(name: string | undefined): LbankClient {
+    const key = name === undefined ? undefined : this.credentials[name];
+    if (name === undefined || !key) throw new Error(`no credentials for key "${name}"`);
+    let client = this.#clients.get(name);
+    if (!client) {
+      client = new LbankClient({ baseUrl: this.baseUrl, apiKey: key.apiKey, secret: key.secret, method: key.method });
+      this.#clients.set(name, client);
+    }
+    return client;
   }
 
-  /** Signs a fresh parameter set (new echostr and timestamp) with the leg's method. */
+  #flow(leg: Leg): OrderFlow {
+    let flow = this.#flows.get(leg.name);
+    if (!flow) {
+      flow = new OrderFlow();
+      this.#flows.set(leg.name, flow);
+    }
+    return flow;
+  }
+
+  /** Signs a fresh parameter set (new echostr and timestamp) with the leg's key. */
   make(leg: Leg): BenchRequest {
-    const { params, headers } = this.#clients[leg.method].sign();
-    const form = new URLSearchParams(params).toString();
+    if (leg.target === 'order') {
+      const order = this.#flow(leg).next();
+      return post(ORDER_PATH, this.#client(leg.keys[order.trader]).sign(order.params));
+    }
+    const signed = this.#client(leg.keys[0]).sign();
+    if (leg.target === 'restrictions') return post(RESTRICTIONS_PATH, signed);
     // The public endpoint ignores the parameters; sending them keeps the two requests alike.
-    if (leg.target === 'public') return { method: 'GET', path: `${PUBLIC_PATH}?${form}`, headers: { ...headers }, body: undefined };
-    return {
-      method: 'POST',
-      path: SIGNED_PATH,
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(form)) },
-      body: form,
-    };
+    return { method: 'GET', path: `${PUBLIC_PATH}?${new URLSearchParams(signed.params).toString()}`, headers: { ...signed.headers }, body: undefined };
   }
 }
 
-/** A request only counts if the server accepted it: a broken signature must not look fast. */
+function post(path: string, { params, headers }: SignedRequestParts): BenchRequest {
+  const form = new URLSearchParams(params).toString();
+  return {
+    method: 'POST',
+    path,
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(Buffer.byteLength(form)) },
+    body: form,
+  };
+}
+
+/** A request only counts if the server accepted it: a broken signature or a refused order must not look fast. */
 export function accepted(status: number | undefined, body: string): boolean {
   return status === 200 && body.includes('"result":"true"');
 }
