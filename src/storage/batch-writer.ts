@@ -57,7 +57,11 @@ export class BatchWriter {
   submit<T>(work: (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#running) void this.#drain();
+      // Started from a later turn of the event loop, so that requests read in this one join the batch.
+      if (!this.#running) {
+        this.#running = true;
+        setImmediate(() => void this.#drain());
+      }
     });
   }
 
@@ -72,6 +76,9 @@ export class BatchWriter {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.maxBatch);
         await this.#commit(batch);
+        // A synchronous driver (better-sqlite3) commits without ever yielding to the event loop: let it
+        // read the requests that arrived meanwhile, so that they share the next commit.
+        await new Promise<void>((resume) => setImmediate(resume));
       }
     } finally {
       this.#running = false;

@@ -15,7 +15,8 @@ export async function insertOrder(trx: Kysely<Schema>, order: NewOrder): Promise
 export type OrderProgress = Pick<OrderRow, 'executed_qty' | 'executed_quote' | 'remaining_qty' | 'frozen_remaining' | 'status' | 'updated_at'>;
 
 export async function updateOrderProgress(trx: Kysely<Schema>, orderId: string, progress: OrderProgress): Promise<void> {
-  await trx.updateTable('orders').set(progress).where('order_id', '=', orderId).execute();
+  const { executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at } = progress;
+  await trx.updateTable('orders').set({ executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at }).where('order_id', '=', orderId).execute();
 }
 
 export async function findOrderById(db: Kysely<Schema>, orderId: string): Promise<OrderRow | undefined> {
