@@ -91,7 +91,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     keyDirectory,
     ledger: new LedgerService(database, config.markets, now),
     // Many servers may share PostgreSQL, so their replay memory must be shared too.
-    replayGuard: database.dialect === 'postgres' ? new DatabaseReplayGuard(database.db, now) : new MemoryReplayGuard(now),
+    replayGuard: database.dialect === 'postgres' ? new DatabaseReplayGuard(database.relaxedDb, now) : new MemoryReplayGuard(now),
     sessions,
     throttle,
     emailCodes,

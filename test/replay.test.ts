@@ -1,5 +1,6 @@
 // Replay protection: a nonce is refused within its window and accepted after it; in memory (one
 // server) memory stays bounded; in PostgreSQL (many servers) the claim also reads the key's state.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseReplayGuard, MemoryReplayGuard } from '../src/storage/replay.js';
 import { startKeygate, type RunningKeygate } from './support/server.js';
@@ -35,6 +36,12 @@ describe('PostgreSQL replay guard', () => {
     keygate = await startKeygate('postgres');
   });
   afterAll(async () => keygate?.stop());
+
+  it('writes nonces without waiting for the WAL, and everything else with it', async () => {
+    const setting = async (db: typeof keygate.app.database.db) => (await sql<{ synchronous_commit: string }>`SHOW synchronous_commit`.execute(db)).rows[0]?.synchronous_commit;
+    expect(await setting(keygate.app.database.relaxedDb)).toBe('off');
+    expect(await setting(keygate.app.database.db)).toBe('on');
+  });
 
   it('claims once per window and reports the key as it stands, or gone', async () => {
     let now = Date.now();

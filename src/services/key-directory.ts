@@ -55,7 +55,7 @@ export class KeyDirectory {
     const last = this.#lastRecorded.get(apiKey);
     if (last && last.ip === ip && at - last.at < USE_RECORD_INTERVAL_MS) return;
     this.#lastRecorded.set(apiKey, { at, ip });
-    await recordApiKeyUse(this.database.db, apiKey, at, ip);
+    await recordApiKeyUse(this.database.relaxedDb, apiKey, at, ip);
   }
 
   async #row(apiKey: string): Promise<ApiKeyRecord | undefined> {

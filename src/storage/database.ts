@@ -13,6 +13,12 @@ export interface Database {
   dialect: Dialect;
   db: Kysely<Schema>;
   /**
+   * For writes whose loss in a database crash is harmless — replay nonces (a replay must also arrive
+   * within the receive window, which a restart outlasts) and last-use stamps: on PostgreSQL their
+   * commits do not wait for the WAL to reach the disk. On SQLite it is `db`.
+   */
+  relaxedDb: Kysely<Schema>;
+  /**
    * A number that changes whenever another process commits to the database, or undefined when
    * that cannot be known cheaply (PostgreSQL with many servers): then nothing may be cached.
    */
@@ -43,11 +49,14 @@ function openPostgres(url: string): Database {
     types: { getTypeParser: parseInt8AsNumber },
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const relaxedPool = new pg.Pool({ connectionString: url, max: 4, types: { getTypeParser: parseInt8AsNumber }, options: '-c synchronous_commit=off' });
+  const relaxedDb = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: relaxedPool }) });
   // Session-level advisory locks live as long as the connection that took them, which is kept aside.
   const holders: pg.PoolClient[] = [];
   return {
     dialect: 'postgres',
     db,
+    relaxedDb,
     externalChangeStamp: () => undefined,
     async claimExclusiveRole(role) {
       const client = await pool.connect();
@@ -61,6 +70,7 @@ function openPostgres(url: string): Database {
     },
     async close() {
       for (const client of holders.splice(0)) client.release();
+      await relaxedDb.destroy();
       await db.destroy();
     },
   };
@@ -102,6 +112,7 @@ function openSqlite(dataDir: string): Database {
   return {
     dialect: 'sqlite',
     db,
+    relaxedDb: db,
     externalChangeStamp: () => dataVersion.get() as number,
     // A SQLite file serves one server; the CLI, which also opens it, claims no role.
     claimExclusiveRole: async () => true,
