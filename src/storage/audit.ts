@@ -15,19 +15,21 @@ export interface AuditEventRecord {
 
 export type NewAuditEvent = Omit<AuditEventRecord, 'id' | 'count'>;
 
+function auditRow(event: NewAuditEvent, bucket: string | null, count?: number) {
+  return {
+    user_id: event.userId,
+    at: event.at,
+    type: event.type,
+    ip: event.ip,
+    api_key: event.apiKey,
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    bucket,
+    ...(count !== undefined ? { count } : {}),
+  };
+}
+
 export async function insertAuditEvent(db: Kysely<Schema>, event: NewAuditEvent): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      user_id: event.userId,
-      at: event.at,
-      type: event.type,
-      ip: event.ip,
-      api_key: event.apiKey,
-      detail: event.detail ? JSON.stringify(event.detail) : null,
-      bucket: null,
-    })
-    .execute();
+  await db.insertInto('audit_events').values(auditRow(event, null)).execute();
 }
 
 export interface AggregatedAuditEvent extends NewAuditEvent {
@@ -41,16 +43,7 @@ export async function addAggregatedAuditEvents(db: Kysely<Schema>, events: reado
   for (const event of events) {
     await db
       .insertInto('audit_events')
-      .values({
-        user_id: event.userId,
-        at: event.at,
-        type: event.type,
-        ip: event.ip,
-        api_key: event.apiKey,
-        detail: event.detail ? JSON.stringify(event.detail) : null,
-        count: event.count,
-        bucket: event.bucket,
-      })
+      .values(auditRow(event, event.bucket, event.count))
       .onConflict((oc) =>
         oc.column('bucket').doUpdateSet({
           count: sql<number>`audit_events.count + ${event.count}`,
