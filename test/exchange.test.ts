@@ -263,6 +263,18 @@ describe.each(DATABASE_KINDS)('sandbox exchange on %s', (kind) => {
     expect(await refusal(from.client.call('supplement/withdraw', { coin: 'usdt', amount: '1', address: '999999999999', type: '1' }))).toBe(10109);
   });
 
+  it('loses no update when deposits, withdrawals and orders change one balance at the same time', async () => {
+    const t = await trader(keygate, { usdt: '1000' }, ['read', 'trade', 'withdraw']);
+    await Promise.all([
+      ...Array.from({ length: 15 }, () => keygate.app.ledger.credit(t.userId, 'usdt', '10')),
+      ...Array.from({ length: 15 }, (_, i) => place(t, { type: 'buy', price: String(100 + i), amount: '0.1' })),
+      ...Array.from({ length: 5 }, () => t.client.call('supplement/withdraw', { coin: 'usdt', amount: '10', fee: '1', address: 'TXYZsandbox01' })),
+    ]);
+    // 1000 + 150 credited; 15 resting buys froze 10 + 10.1 + … + 11.4 = 160.5; 5 withdrawals froze 55.
+    expect(await balance(keygate, t, 'usdt')).toEqual({ available: '934.5', frozen: '215.5' });
+    await t.client.call('supplement/cancel_order_by_symbol', { symbol: 'btc_usdt' });
+  });
+
   it('lists deposits and hands out stable deposit addresses', async () => {
     const t = await trader(keygate, { usdt: '10', btc: '0.5' });
     const deposits = await t.client.call<{ depositOrders: Array<Record<string, unknown>> }>('supplement/deposit_history', { coin: 'usdt' });

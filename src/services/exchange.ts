@@ -28,7 +28,7 @@ import {
   type OrderRow,
   type TradeRow,
 } from '../storage/exchange.js';
-import { writeBalance, type BalanceChange } from '../storage/ledger.js';
+import { writeBalances, type BalanceChange } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 
 export const DEFAULT_FEE_RATE = '0.001';
@@ -96,14 +96,17 @@ class BalanceDeltas {
   }
 
   async write(trx: Transaction<Schema>, insufficient?: (asset: string, needed: string) => Error): Promise<void> {
-    for (const e of this.#sums.values()) {
-      if (e.required === undefined && e.available.isZero() && e.frozen.isZero()) continue;
-      try {
-        await writeBalance(trx, e.userId, e.asset, e.available, e.frozen, e.required);
-      } catch (error) {
-        if (insufficient && error instanceof LedgerError && error.rule === 'insufficient_balance') throw insufficient(e.asset, e.required?.toFixed() ?? '');
-        throw error;
+    const deltas = [...this.#sums.values()]
+      .filter((e) => e.required !== undefined || !e.available.isZero() || !e.frozen.isZero())
+      .map((e) => ({ userId: e.userId, asset: e.asset, availableDelta: e.available, frozenDelta: e.frozen, requiredAvailable: e.required }));
+    try {
+      await writeBalances(trx, deltas);
+    } catch (error) {
+      if (insufficient && error instanceof LedgerError && error.rule === 'insufficient_balance') {
+        const short = deltas.find((d) => d.requiredAvailable !== undefined);
+        throw insufficient(short?.asset ?? '', short?.requiredAvailable?.toFixed() ?? '');
       }
+      throw error;
     }
   }
 }
@@ -151,7 +154,10 @@ export class ExchangeService {
    * in its memory); on other servers sharing a PostgreSQL database the exchange refuses to trade.
    */
   async start(): Promise<boolean> {
-    this.#running = await this.database.claimExclusiveRole('exchange');
+    this.#running = await this.database.claimExclusiveRole('exchange', () => {
+      // The database connection that held the role broke: another server may now be matching.
+      this.#running = false;
+    });
     if (this.#running) await this.rebuildBooks();
     return this.#running;
   }

@@ -76,8 +76,12 @@ export class WithdrawalService {
       const total = checked.amount.plus(fee);
       try {
         if (recipient) {
-          await changeBalance(trx, { userId, asset: asset.code, availableDelta: total.neg(), frozenDelta: new Decimal(0), reason: 'transfer_out', refType: 'withdrawal', refId: String(row.id), at });
-          await changeBalance(trx, { userId: recipient.id, asset: asset.code, availableDelta: total, frozenDelta: new Decimal(0), reason: 'transfer_in', refType: 'withdrawal', refId: String(row.id), at });
+          const changes = [
+            { userId, asset: asset.code, availableDelta: total.neg(), frozenDelta: new Decimal(0), reason: 'transfer_out', refType: 'withdrawal', refId: String(row.id), at },
+            { userId: recipient.id, asset: asset.code, availableDelta: total, frozenDelta: new Decimal(0), reason: 'transfer_in', refType: 'withdrawal', refId: String(row.id), at },
+          ];
+          // In account order, as every writer of several balances does, so that none waits on another.
+          for (const change of changes.sort((a, b) => a.userId - b.userId)) await changeBalance(trx, change);
         } else {
           await changeBalance(trx, { userId, asset: asset.code, availableDelta: total.neg(), frozenDelta: total, reason: 'withdrawal_freeze', refType: 'withdrawal', refId: String(row.id), at });
         }

@@ -34,6 +34,14 @@ export class DeferredWrites {
   }
 }
 
+/** How often a batch that PostgreSQL aborted for a deadlock or a serialisation failure is tried. */
+const MAX_ATTEMPTS = 3;
+
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 type Work = (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<unknown>;
 
 interface Pending {
@@ -85,8 +93,9 @@ export class BatchWriter {
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  async #commit(batch: Pending[], attempt = 1): Promise<void> {
     const done: Array<{ item: Pending; value: unknown }> = [];
+    const refused = new Set<Pending>();
     const deferred = new DeferredWrites();
     let trx;
     try {
@@ -100,8 +109,11 @@ export class BatchWriter {
           own.mergeInto(deferred);
           done.push({ item, value });
         } catch (error) {
+          // A deadlock or serialisation failure is the batch's, not the work's: the batch runs again.
+          if (isTransient(error)) throw error;
           await point.rollbackToSavepoint('work').execute();
           await point.releaseSavepoint('work').execute();
+          refused.add(item);
           item.reject(error);
         }
       }
@@ -110,9 +122,10 @@ export class BatchWriter {
     } catch (error) {
       if (trx) await trx.rollback().execute().catch(() => undefined);
       await this.onBatchLost(error).catch(() => undefined);
-      for (const { item } of done) item.reject(error);
-      // Work that never ran in this batch (the transaction could not even start) fails too.
-      for (const item of batch) if (!done.some((d) => d.item === item)) item.reject(error);
+      // Nothing of the batch was committed: what was not refused on its own merits runs again, or fails.
+      const unsettled = batch.filter((item) => !refused.has(item));
+      if (isTransient(error) && attempt < MAX_ATTEMPTS) return this.#commit(unsettled, attempt + 1);
+      for (const item of unsettled) item.reject(error);
       return;
     }
     for (const { item, value } of done) item.resolve(value);

@@ -27,7 +27,7 @@ export interface Database {
    * Claims a role that one process at a time may hold (the exchange's matching engine) for as long as
    * this process keeps the database open; false when another process holds it.
    */
-  claimExclusiveRole(role: string): Promise<boolean>;
+  claimExclusiveRole(role: string, onLost: () => void): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -51,6 +51,11 @@ function openPostgres(url: string): Database {
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const relaxedPool = new pg.Pool({ connectionString: url, max: 4, types: { getTypeParser: parseInt8AsNumber }, options: '-c synchronous_commit=off' });
   const relaxedDb = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: relaxedPool }) });
+  // An idle connection that the server drops (a restart, an administrator) must not crash the
+  // process: the pool opens a new one when it is next needed.
+  const ignoreIdleError = () => undefined;
+  pool.on('error', ignoreIdleError);
+  relaxedPool.on('error', ignoreIdleError);
   // Session-level advisory locks live as long as the connection that took them, which is kept aside.
   const holders: pg.PoolClient[] = [];
   return {
@@ -58,11 +63,13 @@ function openPostgres(url: string): Database {
     db,
     relaxedDb,
     externalChangeStamp: () => undefined,
-    async claimExclusiveRole(role) {
+    async claimExclusiveRole(role, onLost) {
       const client = await pool.connect();
       const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`keygate:${role}`]);
       if (rows[0]?.held) {
         holders.push(client);
+        // The lock lives and dies with this connection: when it breaks, another server may claim the role.
+        client.on('error', () => onLost());
         return true;
       }
       client.release();

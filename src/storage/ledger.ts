@@ -24,33 +24,71 @@ export interface BalanceChange {
 
 export type JournalEntry = BalanceChange;
 
+export interface BalanceDelta {
+  userId: number;
+  asset: string;
+  availableDelta: Decimal;
+  frozenDelta: Decimal;
+  /** The available amount the balance must hold before the change (what an order freezes). */
+  requiredAvailable?: Decimal | undefined;
+}
+
 /**
- * Adds deltas to a balance, refusing to take either side below zero. The write is a compare-and-set
- * on the amounts it read, so that concurrent transactions on PostgreSQL never lose an update: a loser
- * re-reads the committed amounts and tries again.
+ * Writes a balance computed from the amounts read, only if they are still what is stored: a
+ * compare-and-set, so that concurrent transactions on PostgreSQL never lose an update.
  */
-export async function writeBalance(trx: Kysely<Schema>, userId: number, asset: string, availableDelta: Decimal, frozenDelta: Decimal, requiredAvailable?: Decimal): Promise<Balance> {
+async function compareAndSet(trx: Kysely<Schema>, userId: number, asset: string, read: Balance | undefined, next: Balance): Promise<boolean> {
+  if (read) {
+    const result = await trx
+      .updateTable('balances')
+      .set(next)
+      .where('user_id', '=', userId)
+      .where('asset', '=', asset)
+      .where('available', '=', read.available)
+      .where('frozen', '=', read.frozen)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+  const result = await trx
+    .insertInto('balances')
+    .values({ user_id: userId, asset, ...next })
+    .onConflict((oc) => oc.columns(['user_id', 'asset']).doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+function nextBalance(read: Balance | undefined, delta: BalanceDelta): Balance {
+  const current = read ?? ZERO_BALANCE;
+  if (delta.requiredAvailable && delta.requiredAvailable.gt(current.available)) throw new LedgerError('insufficient_balance', 'Insufficient balance');
+  return applyDelta(current, delta.availableDelta, delta.frozenDelta);
+}
+
+/**
+ * Adds deltas to balances, refusing to take either side of any below zero. All balances are read in
+ * one statement; a balance changed meanwhile by another transaction is read again and retried alone.
+ */
+export async function writeBalances(trx: Kysely<Schema>, deltas: readonly BalanceDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  const rows = await trx
+    .selectFrom('balances')
+    .select(['user_id', 'asset', 'available', 'frozen'])
+    .where((eb) => eb.or(deltas.map((d) => eb.and([eb('user_id', '=', d.userId), eb('asset', '=', d.asset)]))))
+    .execute();
+  const read = new Map(rows.map((r) => [`${r.user_id}:${r.asset}`, { available: r.available, frozen: r.frozen }]));
+  // Always in the same order, so that two transactions never wait on each other's rows.
+  const ordered = [...deltas].sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+  for (const delta of ordered) {
+    const current = read.get(`${delta.userId}:${delta.asset}`);
+    if (!(await compareAndSet(trx, delta.userId, delta.asset, current, nextBalance(current, delta)))) await writeBalance(trx, delta);
+  }
+}
+
+/** Adds deltas to one balance (see writeBalances), reading it until the compare-and-set holds. */
+export async function writeBalance(trx: Kysely<Schema>, delta: BalanceDelta): Promise<Balance> {
   for (;;) {
-    const current = await trx.selectFrom('balances').select(['available', 'frozen']).where('user_id', '=', userId).where('asset', '=', asset).executeTakeFirst();
-    if (requiredAvailable && requiredAvailable.gt((current ?? ZERO_BALANCE).available)) throw new LedgerError('insufficient_balance', 'Insufficient balance');
-    const next = applyDelta(current ?? ZERO_BALANCE, availableDelta, frozenDelta);
-    const written = current
-      ? await trx
-          .updateTable('balances')
-          .set(next)
-          .where('user_id', '=', userId)
-          .where('asset', '=', asset)
-          .where('available', '=', current.available)
-          .where('frozen', '=', current.frozen)
-          .executeTakeFirst()
-          .then((r) => r.numUpdatedRows > 0n)
-      : await trx
-          .insertInto('balances')
-          .values({ user_id: userId, asset, ...next })
-          .onConflict((oc) => oc.columns(['user_id', 'asset']).doNothing())
-          .executeTakeFirst()
-          .then((r) => (r.numInsertedOrUpdatedRows ?? 0n) > 0n);
-    if (written) return next;
+    const current = await trx.selectFrom('balances').select(['available', 'frozen']).where('user_id', '=', delta.userId).where('asset', '=', delta.asset).executeTakeFirst();
+    const next = nextBalance(current, delta);
+    if (await compareAndSet(trx, delta.userId, delta.asset, current, next)) return next;
   }
 }
 
@@ -77,7 +115,7 @@ export async function insertJournal(trx: Kysely<Schema>, entries: readonly Journ
 
 /** Changes a balance and journals why, inside the caller's transaction. */
 export async function changeBalance(trx: Kysely<Schema>, change: BalanceChange): Promise<Balance> {
-  const next = await writeBalance(trx, change.userId, change.asset, change.availableDelta, change.frozenDelta);
+  const next = await writeBalance(trx, change);
   await insertJournal(trx, [change]);
   return next;
 }

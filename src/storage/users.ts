@@ -45,6 +45,7 @@ export async function setUserPasswordHash(db: Kysely<Schema>, userId: number, pa
 /** Serialises changes to one account's keys or balances inside a transaction (PostgreSQL row lock). */
 export async function lockUser(trx: Kysely<Schema>, userId: number, dialect: 'sqlite' | 'postgres'): Promise<void> {
   // SQLite runs one write transaction at a time already.
-  if (dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+  // NO KEY UPDATE: rows that reference the account (orders, deposits) can still be inserted meanwhile.
+  if (dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', '=', userId).forNoKeyUpdate().execute();
 }
 
