@@ -44,8 +44,7 @@ export class WithdrawalService {
   async request(userId: number, request: WithdrawalRequest): Promise<WithdrawalRow> {
     const asset = this.catalogue.assets.find((a) => a.code === request.coin.toLowerCase());
     if (!asset) throw new WithdrawalRuleError('unknown_asset', `Unknown asset ${request.coin.slice(0, 32)}`);
-    const checked = checkWithdrawal(asset, request.networkName, request.amount, request.fee, request.address, request.internal);
-    const fee = checked.fee;
+    const { network, amount, fee } = checkWithdrawal(asset, request.networkName, request.amount, request.fee, request.address, request.internal);
     const at = this.now();
     return this.database.db.transaction().execute(async (trx) => {
       await lockUser(trx, userId, this.database.dialect);
@@ -59,10 +58,10 @@ export class WithdrawalService {
           user_id: userId,
           kind: request.internal ? 'transfer' : 'chain',
           asset: asset.code,
-          network: checked.network.name,
+          network: network.name,
           address: request.address,
           memo: request.memo ?? null,
-          amount: checked.amount.toFixed(),
+          amount: amount.toFixed(),
           fee: fee.toFixed(),
           to_user_id: recipient?.id ?? null,
           client_id: request.clientId ?? null,
@@ -73,7 +72,7 @@ export class WithdrawalService {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      const total = checked.amount.plus(fee);
+      const total = amount.plus(fee);
       try {
         if (recipient) {
           const changes = [
