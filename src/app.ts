@@ -69,14 +69,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const mailer = overrides.mailer ?? createMailer(config, logger);
   const keyDirectory = new KeyDirectory(database, secretBox);
   const accounts = new AccountService(database, now);
-  const apiKeys = new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate());
+  const apiKeys = new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate(), () => keyDirectory.flushUses());
   const throttle = new ThrottleService(database, now);
   const sessions = new SessionService(database, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs }, now);
   const emailCodes = new EmailCodeService(database, mailer, throttle, now, logger);
   const authenticator = new AuthenticatorService(database, secretBox, throttle, now, config.totpIssuer);
   const verification = new SecurityVerification(emailCodes, authenticator);
   const audit = new AuditLog(database, now, logger);
-  const keyWarnings = new KeyWarningService(database, mailer, now, logger);
+  const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
   const exchange = new ExchangeService(database, config.markets, now);
   if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
@@ -106,6 +106,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     withdrawals: new WithdrawalService(database, config.markets, now),
     async close() {
       await jobs.stop();
+      await keyDirectory.flushUses();
       await exchange.idle();
       await audit.close();
       await mailer.close();

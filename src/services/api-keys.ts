@@ -120,6 +120,8 @@ export class ApiKeyService {
     private readonly now: () => number,
     /** Called after this process changes a key, so caches of it are dropped. */
     private readonly onChange: () => void,
+    /** Writes the last-use stamps gathered in memory, so that what is shown is current. */
+    private readonly beforeRead: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Checks a request to create a key against every rule, quota included, without creating it. */
@@ -162,6 +164,7 @@ export class ApiKeyService {
   }
 
   async list(userId: number): Promise<ApiKeyView[]> {
+    await this.beforeRead();
     return (await listLiveApiKeys(this.database.db, userId)).map(toView);
   }
 

@@ -19,6 +19,8 @@ export class KeyDirectory {
   #rowsStamp: number | undefined;
   readonly #material = new Map<string, string | KeyObject>();
   readonly #lastRecorded = new Map<string, { at: number; ip: string }>();
+  #pendingUses = new Map<string, { at: number; ip: string }>();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
@@ -50,12 +52,28 @@ export class KeyDirectory {
     return key;
   }
 
-  /** Records the time and IP of a successful use, throttled so the hot path rarely writes. */
-  async recordUse(apiKey: string, at: number, ip: string): Promise<void> {
+  /**
+   * Notes the time and IP of a successful use. The hot path never writes: stamps are gathered and
+   * written together once a second, in one transaction (one commit, whatever the number of keys).
+   */
+  recordUse(apiKey: string, at: number, ip: string): void {
     const last = this.#lastRecorded.get(apiKey);
     if (last && last.ip === ip && at - last.at < USE_RECORD_INTERVAL_MS) return;
     this.#lastRecorded.set(apiKey, { at, ip });
-    await recordApiKeyUse(this.database.relaxedDb, apiKey, at, ip);
+    this.#pendingUses.set(apiKey, { at, ip });
+    this.#flushTimer ??= setTimeout(() => void this.flushUses().catch(() => undefined), USE_RECORD_INTERVAL_MS).unref();
+  }
+
+  /** Writes the stamps gathered so far (before they are read, and when the server stops). */
+  async flushUses(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#pendingUses.size === 0) return;
+    const uses = this.#pendingUses;
+    this.#pendingUses = new Map();
+    await this.database.relaxedDb.transaction().execute(async (trx) => {
+      for (const [apiKey, use] of uses) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
+    });
   }
 
   async #row(apiKey: string): Promise<ApiKeyRecord | undefined> {

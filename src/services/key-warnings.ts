@@ -14,10 +14,13 @@ export class KeyWarningService {
     private readonly mailer: Mailer,
     private readonly now: () => number,
     private readonly logger: Logger,
+    /** Writes the last-use stamps gathered in memory, so that a key used a moment ago is not called unused. */
+    private readonly beforeRead: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Sends every warning that is due and was not sent yet; returns how many were sent. */
   async runOnce(): Promise<number> {
+    await this.beforeRead();
     const now = this.now();
     const expiring = expiringCreatedBetween(now);
     const candidates = await listWarningCandidates(this.database.db, {

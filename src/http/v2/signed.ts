@@ -71,7 +71,7 @@ export function registerSignedEndpoints(server: FastifyInstance, app: App, endpo
         auditRejection(app, result.key, 'authority_missing', clientIp, now);
         throw authority === 'withdraw' ? new LbankError(10100) : new LbankError(10022, `this key does not hold ${authority} authority`);
       }
-      await app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
+      app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
       return success(await endpoint.handler({ key: result.key, params, now }), app.now());
     });
   }
