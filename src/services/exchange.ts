@@ -12,7 +12,6 @@ import { BatchWriter, DeferredWrites } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
 import {
   customIdTaken,
-  findFeeRates,
   findFeeRatesOf,
   findOrderById,
   findUserOrder,
@@ -284,7 +283,8 @@ export class ExchangeService {
   }
 
   async feeRates(userId: number): Promise<{ maker: string; taker: string }> {
-    return (await findFeeRates(this.database.db, userId)) ?? { maker: DEFAULT_FEE_RATE, taker: DEFAULT_FEE_RATE };
+    const [rates] = await findFeeRatesOf(this.database.db, [userId]);
+    return rates ? { maker: rates.maker, taker: rates.taker } : { maker: DEFAULT_FEE_RATE, taker: DEFAULT_FEE_RATE };
   }
 
   /** Overrides an account's maker and taker fee rates (fractions, e.g. 0.001 for 0.1%). */

@@ -68,10 +68,6 @@ export async function listUserOrders(db: Kysely<Schema>, q: OrderQuery): Promise
   return { rows, total: Number(count.n) };
 }
 
-export async function insertTrade(trx: Kysely<Schema>, trade: Omit<TradeRow, 'id'>): Promise<TradeRow> {
-  return trx.insertInto('trades').values(trade).returningAll().executeTakeFirstOrThrow();
-}
-
 export async function listOrderTrades(db: Kysely<Schema>, orderId: string): Promise<TradeRow[]> {
   return db
     .selectFrom('trades')
@@ -105,15 +101,6 @@ export async function addFeeIncome(trx: Kysely<Schema>, asset: string, amount: D
   const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
   if (row) await trx.updateTable('fee_income').set({ amount: amount.plus(row.amount).toFixed() }).where('asset', '=', asset).execute();
   else await trx.insertInto('fee_income').values({ asset, amount: amount.toFixed() }).execute();
-}
-
-export async function feeIncome(db: Kysely<Schema>): Promise<Map<string, string>> {
-  const rows = await db.selectFrom('fee_income').selectAll().execute();
-  return new Map(rows.map((r) => [r.asset, r.amount]));
-}
-
-export async function findFeeRates(db: Kysely<Schema>, userId: number): Promise<{ maker: string; taker: string } | undefined> {
-  return db.selectFrom('fee_rates').select(['maker', 'taker']).where('user_id', '=', userId).executeTakeFirst();
 }
 
 export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Promise<Array<{ user_id: number; maker: string; taker: string }>> {

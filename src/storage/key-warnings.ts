@@ -80,12 +80,3 @@ export async function releaseKeyWarning(db: Kysely<Schema>, warning: { apiKey: s
     .where('reference_at', '=', warning.referenceAt)
     .execute();
 }
-
-export async function countKeyWarnings(db: Kysely<Schema>, apiKey: string): Promise<number> {
-  const row = await db
-    .selectFrom('key_warnings')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('api_key', '=', apiKey)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
