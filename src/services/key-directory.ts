@@ -21,6 +21,7 @@ export class KeyDirectory {
   readonly #lastRecorded = new Map<string, { at: number; ip: string }>();
   #pendingUses = new Map<string, { at: number; ip: string }>();
   #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly database: Database,
@@ -64,16 +65,24 @@ export class KeyDirectory {
     this.#flushTimer ??= setTimeout(() => void this.flushUses().catch(() => undefined), USE_RECORD_INTERVAL_MS).unref();
   }
 
-  /** Writes the stamps gathered so far (before they are read, and when the server stops). */
-  async flushUses(): Promise<void> {
+  /**
+   * Writes the stamps gathered so far (before they are read, and when the server stops). Flushes run
+   * one after another, so that a reader never overtakes a write already under way.
+   */
+  flushUses(): Promise<void> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#pendingUses.size === 0) return;
     const uses = this.#pendingUses;
     this.#pendingUses = new Map();
-    await this.database.relaxedDb.transaction().execute(async (trx) => {
-      for (const [apiKey, use] of uses) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
-    });
+    this.#flushing = this.#flushing
+      .catch(() => undefined)
+      .then(async () => {
+        if (uses.size === 0) return;
+        await this.database.relaxedDb.transaction().execute(async (trx) => {
+          for (const [apiKey, use] of uses) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
+        });
+      });
+    return this.#flushing;
   }
 
   async #row(apiKey: string): Promise<ApiKeyRecord | undefined> {
