@@ -27,14 +27,19 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The directory that holds the built portal: web/dist at the package root (found from src/http or dist/src/http). */
-export function webDistDir(): string {
+/** The package's root directory (found from src/http or dist/src/http), if it is there. */
+export function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'web'))) return join(dir, 'web', 'dist');
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'web'))) return dir;
     dir = dirname(dir);
   }
-  return join(process.cwd(), 'web', 'dist');
+  return undefined;
+}
+
+/** The directory that holds the built portal: web/dist at the package root. */
+export function webDistDir(): string {
+  return join(packageRoot() ?? process.cwd(), 'web', 'dist');
 }
 
 function pageHeaders(reply: FastifyReply): void {

@@ -12,27 +12,25 @@ export function auditRoutes(app: App): PortalRoute[] {
     defineRoute({
       method: 'GET',
       url: '/audit-log',
+      summary: "The account's audit log, newest first",
       session: true,
       query: z.object({
         limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
-        before: z.coerce.number().int().min(1).optional(),
+        before: z.coerce.number().int().min(1).optional().meta({ description: 'Events older than this id: the nextBefore of the page before.' }),
       }),
       response: z.object({
         events: z.array(
           z.object({
             id: z.number(),
             type: z.enum(AUDIT_EVENT_TYPES),
-            /** Epoch ms; for signed-API rejections, the start of the minute they are counted in. */
-            at: z.number(),
+            at: z.number().meta({ description: 'Epoch milliseconds; for signed-API refusals, the start of the minute they are counted in.' }),
             ip: z.string().nullable(),
             apiKey: z.string().nullable(),
-            /** How many times it happened (more than 1 only for signed-API rejections in one minute). */
-            count: z.number(),
+            count: z.number().meta({ description: 'How many times it happened (more than 1 only for signed-API refusals in one minute).' }),
             detail: z.record(z.string(), z.string()).nullable(),
           }),
         ),
-        /** Pass as `before` to read further back; null at the beginning of the log. */
-        nextBefore: z.number().nullable(),
+        nextBefore: z.number().nullable().meta({ description: 'Pass as `before` to read further back; null at the beginning of the log.' }),
       }),
       async handler({ query, session }) {
         const events = await app.audit.list(session.user.id, { limit: query.limit, before: query.before });

@@ -1,6 +1,7 @@
 // The portal API's error catalogue: every string code it answers with, its HTTP status, and the one
 // body shape {"error":{"code","message","field"?}}. Errors of the services and the domain are
 // translated here, and only here.
+import { z } from 'zod';
 import { KeyRuleError } from '../../domain/keys.js';
 import { AccountError } from '../../services/accounts.js';
 import { ServiceError, type ServiceErrorCode } from '../../services/errors.js';
@@ -52,9 +53,29 @@ export type PortalErrorCode = keyof typeof PORTAL_ERRORS;
 const serviceCodesCatalogued: Record<ServiceErrorCode, number> = PORTAL_ERRORS;
 void serviceCodesCatalogued;
 
-export interface PortalErrorBody {
-  error: { code: PortalErrorCode; message: string; field?: string };
+export const PORTAL_ERROR_CODES = Object.keys(PORTAL_ERRORS) as [PortalErrorCode, ...PortalErrorCode[]];
+
+/** The one error body, for the given codes (the OpenAPI description narrows it per answer). */
+export function errorBody(codes: readonly PortalErrorCode[] = PORTAL_ERROR_CODES) {
+  return z.object({
+    error: z.object({
+      code: z.enum(codes as [PortalErrorCode, ...PortalErrorCode[]]),
+      message: z.string().meta({ description: 'What went wrong and what to do, in words a person can be shown.' }),
+      field: z.string().optional().meta({ description: 'The request field the error is about (a dotted path), when there is one.' }),
+    }),
+  });
 }
+
+export type PortalErrorBody = z.output<ReturnType<typeof errorBody>>;
+
+// The codes that a family of checks answers with, for the routes' declarations of their errors.
+export const SEND_CODE_ERRORS = ['email_code_cooldown', 'rate_limited', 'mail_unavailable'] as const satisfies readonly PortalErrorCode[];
+export const EMAIL_CODE_ERRORS = ['email_code_incorrect', 'email_code_expired', 'rate_limited'] as const satisfies readonly PortalErrorCode[];
+export const TOTP_CODE_ERRORS = ['totp_required', 'totp_incorrect', 'totp_reused', 'rate_limited'] as const satisfies readonly PortalErrorCode[];
+/** The Security Verification (an email code and a current authenticator code). */
+export const VERIFICATION_ERRORS = ['totp_not_bound', ...EMAIL_CODE_ERRORS, ...TOTP_CODE_ERRORS] as const satisfies readonly PortalErrorCode[];
+/** The seed's rules for a key's settings (name, IPs, authority), checked on creation and on edit. */
+export const KEY_SETTINGS_ERRORS = ['key_name_invalid', 'key_ips_invalid', 'key_ips_too_many', 'key_ip_required', 'key_authority_invalid'] as const satisfies readonly PortalErrorCode[];
 
 export class PortalError extends Error {
   constructor(

@@ -7,13 +7,17 @@ import { apiKeyRoutes } from './api-key-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { internalError, PortalError, toPortalError } from './errors.js';
+import { openApiRoute } from './openapi.js';
 import type { PortalRoute } from './route.js';
 import { securityRoutes } from './security-routes.js';
 
 export const PORTAL_PREFIX = '/api/v1';
 
 export function portalRoutes(app: App): PortalRoute[] {
-  return [...authRoutes(app), ...securityRoutes(app), ...apiKeyRoutes(app), ...auditRoutes(app)];
+  const routes = [...authRoutes(app), ...securityRoutes(app), ...apiKeyRoutes(app), ...auditRoutes(app)];
+  // The description is built from this very list, so whatever is registered is described.
+  routes.push(openApiRoute(() => routes, PORTAL_PREFIX));
+  return routes;
 }
 
 export function registerPortal(server: FastifyInstance, app: App): void {

@@ -8,7 +8,7 @@ import { checkCsrfToken } from '../../domain/sessions.js';
 import { canonicalIp } from '../../domain/keys.js';
 import type { StartedSession } from '../../services/sessions.js';
 import type { UserRecord } from '../../storage/users.js';
-import { PortalError } from './errors.js';
+import { PortalError, type PortalErrorCode } from './errors.js';
 
 export const SESSION_COOKIE = 'keygate_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -38,6 +38,8 @@ export interface RouteContext<B, P, Q, Authenticated extends boolean> {
 export interface RouteSpec<BS extends Schema | undefined, PS extends Schema | undefined, QS extends Schema | undefined, RS extends Schema, Authenticated extends boolean> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  /** What the endpoint does, in a line (the OpenAPI summary). */
+  summary: string;
   /** true: a live session is required, and for any method but GET the X-CSRF-Token header too. */
   session: Authenticated;
   body?: BS;
@@ -46,12 +48,23 @@ export interface RouteSpec<BS extends Schema | undefined, PS extends Schema | un
   /** The status of a successful answer (200 unless said). */
   status?: number;
   response: RS;
+  /**
+   * The catalogue's codes the handler itself may answer with. Those of the checks made here (session,
+   * CSRF, input, media type) are known from the rest of the declaration and are not listed.
+   */
+  errors?: readonly PortalErrorCode[];
+  /** What a successful call does to the session cookie: `set` (login, sign-up) or `clear`. */
+  sessionCookie?: 'set' | 'clear';
   handler(context: RouteContext<Input<BS>, Input<PS>, Input<QS>, Authenticated>): Promise<z.input<RS>>;
 }
+
+/** A declaration without its handler: what the OpenAPI description is built from. */
+export type RouteDescription = Omit<RouteSpec<Schema | undefined, Schema | undefined, Schema | undefined, Schema, boolean>, 'handler'>;
 
 export interface PortalRoute {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
+  description: RouteDescription;
   handle(app: App, request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
@@ -101,9 +114,12 @@ export function defineRoute<
   RS extends Schema = Schema,
   Authenticated extends boolean = boolean,
 >(spec: RouteSpec<BS, PS, QS, RS, Authenticated>): PortalRoute {
+  const description: RouteDescription & { handler?: unknown } = { ...spec };
+  delete description.handler;
   return {
     method: spec.method,
     url: spec.url,
+    description,
     async handle(app, request, reply) {
       // JSON only: a cross-site form cannot send it without the browser asking first (CORS), which
       // also keeps login and sign-up out of reach of cross-site forms.

@@ -9,13 +9,15 @@ export function text(field: string, max: number) {
     .max(max, `${field} can be at most ${max} characters long`);
 }
 
-export const okResponse = z.object({ ok: z.literal(true) });
+export const okResponse = z.object({ ok: z.literal(true) }).meta({ id: 'Ok' });
 
-export const codeSentResponse = z.object({
-  sent: z.literal(true),
-  expiresInSeconds: z.number(),
-  resendAfterSeconds: z.number(),
-});
+export const codeSentResponse = z
+  .object({
+    sent: z.literal(true),
+    expiresInSeconds: z.number().meta({ description: 'How long the code is valid.' }),
+    resendAfterSeconds: z.number().meta({ description: 'When another code can be asked for.' }),
+  })
+  .meta({ id: 'CodeSent' });
 
 export function codeSent(sent: SentCode): z.input<typeof codeSentResponse> {
   return { sent: true, expiresInSeconds: sent.expiresInMs / 1000, resendAfterSeconds: sent.resendAfterMs / 1000 };
