@@ -363,4 +363,16 @@ describe.skipIf(skipBrowserTests)('portal forms in a browser (SQLite)', () => {
       expect(((await harness.portal.signed(key)) as { error_code: number }).error_code).toBe(10005);
     }
   });
+
+  it('links the API Doc page to the OpenAPI description of the portal API', async () => {
+    page = await browser.context.newPage();
+    errors = watchErrors(page);
+    await page.goto('/api-doc');
+    const link = page.getByRole('link', { name: '/api/v1/openapi.json' });
+    await expect.poll(() => link.isVisible()).toBe(true);
+    const href = await link.getAttribute('href');
+    const response = await page.request.get(href!);
+    expect(response.status()).toBe(200);
+    expect(((await response.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+  });
 });

@@ -1,4 +1,5 @@
-// API Doc: how to sign a request to Keygate's LBank v2–compatible API, in short.
+// API Doc: how to sign a request to Keygate's LBank v2–compatible API, in short, and where the portal's
+// own JSON API is described.
 export function ApiDocPage() {
   const origin = window.location.origin;
   return (
@@ -43,6 +44,15 @@ export function ApiDocPage() {
       <p>
         A key bound to IP addresses answers only requests from them. HmacSHA256 keys must be bound and are valid permanently; an RSA key without IP
         addresses keeps Read, but its other authority lapses 30 days after creation.
+      </p>
+      <h2>The portal's JSON API</h2>
+      <p>
+        These pages run on a JSON API under <code>/api/v1</code>, which another front end can use as well. Its OpenAPI 3.1 description, to generate a
+        client from, is at{' '}
+        <a href="/api/v1/openapi.json" type="application/json">
+          /api/v1/openapi.json
+        </a>
+        .
       </p>
     </article>
   );
