@@ -1,8 +1,9 @@
 // The container built at start-up: every dependency is created here and handed to whoever needs it,
 // so tests can build the same application with another database, clock, logger or mailer.
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ReplayGuard } from './domain/request-auth.js';
+import { createLogger } from './logging.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
 import { AccountService } from './services/accounts.js';
@@ -62,7 +63,7 @@ export interface AppOverrides {
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? pino({ level: config.logLevel });
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? Date.now;
   const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));

@@ -1,7 +1,6 @@
 // bin/keygate: the server, the administrator's commands, and tools for client authors.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { createApp, type App } from '../app.js';
 import { LbankClient, LbankApiError } from '../client/index.js';
 import { loadConfig, ConfigError } from '../config.js';
@@ -10,6 +9,7 @@ import { LedgerError } from '../domain/ledger.js';
 import { auditRestrictions } from '../domain/key-audit.js';
 import { isSignatureMethod, signParams } from '../domain/signing.js';
 import { buildHttpServer } from '../http/server.js';
+import { createLogger } from '../logging.js';
 import { AccountError } from '../services/accounts.js';
 import { ExchangeError } from '../services/exchange.js';
 import { UnknownAssetError } from '../services/ledger.js';
@@ -28,7 +28,7 @@ function print(options: JsonOption, data: unknown, text: string): void {
 /** Runs an admin command against the configured database, quietly (warnings go to stderr). */
 async function withApp<T>(run: (app: App) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const app = await createApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)), exchange: false });
+  const app = await createApp(config, { logger: createLogger('warn', 2), exchange: false });
   try {
     return await run(app);
   } finally {
