@@ -2,6 +2,7 @@
 // so tests can build the same application with another database, clock, logger or mailer.
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
+import { RollingWindowCounter, type RateCharge } from './domain/rate-limits.js';
 import type { ReplayGuard } from './domain/request-auth.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
@@ -24,6 +25,7 @@ import { SessionService } from './services/sessions.js';
 import { SignInService } from './services/sign-in.js';
 import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
+import { RedisReplayGuard, SharedState } from './storage/redis.js';
 import { DatabaseReplayGuard, MemoryReplayGuard } from './storage/replay.js';
 
 export interface App {
@@ -37,6 +39,10 @@ export interface App {
   keyDirectory: KeyDirectory;
   ledger: LedgerService;
   replayGuard: ReplayGuard;
+  /** The fleet's Redis, when REDIS_URL is set. */
+  shared: SharedState | undefined;
+  /** Counts a public request against its client IP's window; false when the window is full. */
+  hitPublicLimit(charge: RateCharge): Promise<boolean>;
   sessions: SessionService;
   throttle: ThrottleService;
   emailCodes: EmailCodeService;
@@ -49,6 +55,8 @@ export interface App {
   jobs: BackgroundJobs;
   exchange: ExchangeService;
   withdrawals: WithdrawalService;
+  /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
+  draining: boolean;
   close(): Promise<void>;
 }
 
@@ -68,8 +76,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
   const mailer = overrides.mailer ?? createMailer(config, logger);
   const keyDirectory = new KeyDirectory(database, secretBox);
+  const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  if (shared) await shared.connect(now()).catch(() => undefined);
+  else if (database.dialect === 'postgres') {
+    logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database and rate limits are counted per server. A fleet should set REDIS_URL.');
+  }
+  const publicLimits = new RollingWindowCounter();
   const accounts = new AccountService(database, now);
-  const apiKeys = new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate(), () => keyDirectory.flushUses());
+  const apiKeys = new ApiKeyService(
+    database,
+    secretBox,
+    now,
+    async (changed) => {
+      keyDirectory.invalidate();
+      await shared?.bumpGenerations(changed);
+    },
+    () => keyDirectory.flushUses(),
+  );
   const throttle = new ThrottleService(database, now);
   const sessions = new SessionService(database, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs }, now);
   const emailCodes = new EmailCodeService(database, mailer, throttle, now, logger);
@@ -90,8 +113,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     apiKeys,
     keyDirectory,
     ledger: new LedgerService(database, config.markets, now),
-    // Many servers may share PostgreSQL, so their replay memory must be shared too.
-    replayGuard: database.dialect === 'postgres' ? new DatabaseReplayGuard(database.relaxedDb, now) : new MemoryReplayGuard(now),
+    // Many servers may share PostgreSQL, so their replay memory must be shared too: in Redis when
+    // there is one, in the database otherwise.
+    replayGuard: shared
+      ? new RedisReplayGuard(shared, database.db, now)
+      : database.dialect === 'postgres'
+        ? new DatabaseReplayGuard(database.relaxedDb, now)
+        : new MemoryReplayGuard(now),
+    shared,
+    hitPublicLimit: shared ? (charge) => shared.hit(charge, now()) : async (charge) => publicLimits.hit(charge, now()),
     sessions,
     throttle,
     emailCodes,
@@ -104,12 +134,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     jobs,
     exchange,
     withdrawals: new WithdrawalService(database, config.markets, now),
+    draining: false,
     async close() {
       await jobs.stop();
       await keyDirectory.flushUses();
       await exchange.idle();
       await audit.close();
       await mailer.close();
+      await shared?.close();
       await database.close();
     },
   };

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, sql, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -28,7 +28,18 @@ export interface Database {
    * this process keeps the database open; false when another process holds it.
    */
   claimExclusiveRole(role: string, onLost: () => void): Promise<boolean>;
+  /** Whether the database answers a trivial query now. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+async function answers(db: Kysely<Schema>): Promise<boolean> {
+  try {
+    await sql`SELECT 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface DatabaseOptions {
@@ -63,6 +74,7 @@ function openPostgres(url: string): Database {
     db,
     relaxedDb,
     externalChangeStamp: () => undefined,
+    ping: () => answers(db),
     async claimExclusiveRole(role, onLost) {
       const client = await pool.connect();
       const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`keygate:${role}`]);
@@ -121,6 +133,7 @@ function openSqlite(dataDir: string): Database {
     db,
     relaxedDb: db,
     externalChangeStamp: () => dataVersion.get() as number,
+    ping: () => answers(db),
     // A SQLite file serves one server; the CLI, which also opens it, claims no role.
     claimExclusiveRole: async () => true,
     close: () => db.destroy(),
