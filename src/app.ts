@@ -13,6 +13,8 @@ import { AuthenticatorService } from './services/authenticator.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { EmailCodeService } from './services/email-codes.js';
 import { ExchangeService } from './services/exchange.js';
+import { LocalBus, type EventBus } from './services/event-bus.js';
+import { PostgresBus } from './storage/postgres-bus.js';
 import { WithdrawalService } from './services/withdrawals.js';
 import { KeyDirectory } from './services/key-directory.js';
 import { KeyLifecycleService } from './services/key-lifecycle.js';
@@ -78,9 +80,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const keyDirectory = new KeyDirectory(database, secretBox);
   const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
-  else if (database.dialect === 'postgres') {
-    logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database and rate limits are counted per server. A fleet should set REDIS_URL.');
-  }
   const publicLimits = new RollingWindowCounter();
   const accounts = new AccountService(database, now);
   const apiKeys = new ApiKeyService(
@@ -100,7 +99,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const verification = new SecurityVerification(emailCodes, authenticator);
   const audit = new AuditLog(database, now, logger);
   const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
-  const exchange = new ExchangeService(database, config.markets, now);
+  // The bus that wakes markets' engines and carries what they did: in-process on a lone SQLite
+  // server, PostgreSQL's LISTEN/NOTIFY between the servers of a fleet.
+  let bus: EventBus = new LocalBus();
+  if (database.url) {
+    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
+    await postgresBus.start();
+    bus = postgresBus;
+  }
+  const exchange = new ExchangeService(database, config.markets, now, bus, logger);
   if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
@@ -138,10 +145,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       await jobs.stop();
       await keyDirectory.flushUses();
-      await exchange.idle();
+      await exchange.stop();
       await audit.close();
       await mailer.close();
       await shared?.close();
+      await bus.close();
       await database.close();
     },
   };

@@ -57,9 +57,10 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       const app = await createApp(config);
-      if (!app.exchange.running) {
-        app.logger.warn('Another Keygate server sharing this database runs the sandbox exchange: this one serves the portal and the signed API, and refuses trading (10017).');
+      if (config.databaseUrl && !config.redisUrl) {
+        app.logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database (a round trip per signed request) and rate limits are counted per server. A fleet should set REDIS_URL.');
       }
+      app.logger.info({ markets: app.exchange.leases.held }, 'Markets whose engines run on this server (any server takes orders for every market)');
       const server = buildHttpServer(app);
       let stopping = false;
       // Draining: /readyz fails at once so that a load balancer sends no more, requests keep being

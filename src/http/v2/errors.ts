@@ -78,7 +78,6 @@ const EXCHANGE: Record<ExchangeError['code'], LbankErrorCode> = {
   already_filled: 10025,
   already_cancelled: 10026,
   invalid_fee_rate: 10003,
-  exchange_elsewhere: 10017,
 };
 
 const WITHDRAWAL_RULES: Record<WithdrawalRuleError['rule'], LbankErrorCode> = {
