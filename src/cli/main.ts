@@ -60,7 +60,7 @@ export function buildProgram(): Command {
       if (config.databaseUrl && !config.redisUrl) {
         app.logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database (a round trip per signed request) and rate limits are counted per server. A fleet should set REDIS_URL.');
       }
-      app.logger.info({ markets: app.exchange.leases.held }, 'Markets whose engines run on this server (any server takes orders for every market)');
+      app.logger.info({ serverId: app.exchange.leases.serverId, markets: app.exchange.leases.held }, 'Markets whose engines run on this server (any server takes orders for every market)');
       const server = buildHttpServer(app);
       let stopping = false;
       // Draining: /readyz fails at once so that a load balancer sends no more, requests keep being
