@@ -8,6 +8,7 @@ import { failure } from './v2/envelope.js';
 import { LBANK_ERRORS, LbankError, toLbankError } from './v2/errors.js';
 import { canonicalIp } from '../domain/keys.js';
 import { ipCharge } from '../domain/rate-limits.js';
+import { SharedStateUnavailableError } from '../domain/request-auth.js';
 import { registerMarketRoutes } from './v2/market-routes.js';
 import { orderQueryEndpoints } from './v2/order-query-routes.js';
 import { registerPublicRoutes } from './v2/public-routes.js';
@@ -78,7 +79,14 @@ export function buildHttpServer(app: App): FastifyInstance {
   server.addHook('onRequest', async (request) => {
     if (!/^\/(v2|cfd)\//.test(request.url) || (request.routeOptions.config as { signed?: boolean } | undefined)?.signed) return;
     const charge = ipCharge(app.config.rateLimits, canonicalIp(request.ip) ?? request.ip);
-    if (charge && !(await app.hitPublicLimit(charge))) throw new LbankError(10004, 'this address has used its budget of requests for the last 10 seconds');
+    // Public data is served even while Redis is away: this limit protects the fleet, not an account.
+    let allowed = true;
+    try {
+      if (charge) allowed = await app.hitPublicLimit(charge);
+    } catch (error) {
+      if (!(error instanceof SharedStateUnavailableError)) throw error;
+    }
+    if (!allowed) throw new LbankError(10004, 'this address has used its budget of requests for the last 10 seconds');
   });
 
   registerHealthRoutes(server, app);

@@ -45,10 +45,7 @@ export class MarketLeases {
 
   /** Takes this server's first markets before it serves, then keeps its share as the fleet changes. */
   async start(): Promise<void> {
-    this.#locks = await this.database.openLocks(() => {
-      this.logger.error('The connection holding this server\'s market leases broke: its engines stop, and other servers take the markets over');
-      void this.#dropAll();
-    });
+    await this.#openLocks();
     await this.#rebalance();
     this.#round = setInterval(() => {
       this.#rounding = this.#rounding.then(() => this.#rebalance()).catch((error: unknown) => this.logger.warn({ err: error }, 'market lease round failed'));
@@ -83,15 +80,28 @@ export class MarketLeases {
     if (this.database.dialect === 'postgres') await leaveFleet(this.database.db, this.serverId).catch(() => undefined);
   }
 
-  async #dropAll(): Promise<void> {
+  async #dropAll(locks = this.#locks): Promise<void> {
     const engines = [...this.#engines.values()];
     this.#engines.clear();
     await Promise.all(engines.map((e) => e.stop()));
-    for (const engine of engines) await this.#locks?.unlock(`market:${engine.symbol}`).catch(() => undefined);
+    for (const engine of engines) await locks?.unlock(`market:${engine.symbol}`).catch(() => undefined);
+  }
+
+  /** The connection that holds the leases; opened again (next round) when it breaks. */
+  async #openLocks(): Promise<void> {
+    const locks = await this.database.openLocks(() => {
+      this.logger.error('The connection holding this server\'s market leases broke: its engines stop, and the markets are taken again (here or elsewhere) once the database answers');
+      if (this.#locks === locks) this.#locks = undefined;
+      void this.#dropAll(locks);
+      void locks.close();
+    });
+    this.#locks = locks;
   }
 
   async #rebalance(): Promise<void> {
-    if (this.#stopped || !this.#locks) return;
+    if (this.#stopped) return;
+    if (!this.#locks) await this.#openLocks();
+    if (!this.#locks) return;
     const now = this.now();
     const members = this.database.dialect === 'postgres' ? await heartbeat(this.database.db, this.serverId, now, now - MEMBER_TIMEOUT_MS) : [this.serverId];
     if (!members.includes(this.serverId)) members.push(this.serverId);

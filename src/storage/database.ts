@@ -88,7 +88,9 @@ function openPostgres(url: string): Database {
     externalChangeStamp: () => undefined,
     ping: () => answers(db),
     async openLocks(onLost) {
-      const client = new pg.Client({ connectionString: url });
+      // PostgreSQL releases the locks when it sees the connection die: at once for a killed process,
+      // and within about 10 s (these keepalives) for a machine that vanished from the network.
+      const client = new pg.Client({ connectionString: url, keepAlive: true, options: '-c tcp_keepalives_idle=4 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=2' });
       let lost = false;
       const lose = () => {
         if (lost) return;
