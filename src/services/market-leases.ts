@@ -111,8 +111,9 @@ export class MarketLeases {
     const preferred = [...this.markets].sort((a, b) => position(a.symbol) - position(b.symbol) || (rank(this.serverId, a.symbol) < rank(this.serverId, b.symbol) ? 1 : -1));
 
     if (this.#engines.size > share) {
-      // One market a round goes back, so that the fleet settles without markets bouncing.
-      const least = [...preferred].reverse().find((m) => this.#engines.has(m.symbol) && position(m.symbol) > 0);
+      // One market a round goes back, the one this server ranks lowest, so that the fleet settles
+      // without markets bouncing.
+      const least = [...preferred].reverse().find((m) => this.#engines.has(m.symbol));
       if (least) await this.#release(least.symbol);
       return;
     }
