@@ -2,6 +2,7 @@
 // so tests can build the same application with another database, clock, logger or mailer.
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { RollingWindowCounter, type RateCharge } from './domain/rate-limits.js';
 import type { ReplayGuard } from './domain/request-auth.js';
 import { createLogger } from './logging.js';
 import { loadMasterKey } from './security/master-key.js';
@@ -13,6 +14,8 @@ import { AuthenticatorService } from './services/authenticator.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { EmailCodeService } from './services/email-codes.js';
 import { ExchangeService } from './services/exchange.js';
+import { LocalBus, type EventBus } from './services/event-bus.js';
+import { PostgresBus } from './storage/postgres-bus.js';
 import { WithdrawalService } from './services/withdrawals.js';
 import { KeyDirectory } from './services/key-directory.js';
 import { KeyLifecycleService } from './services/key-lifecycle.js';
@@ -25,6 +28,7 @@ import { SessionService } from './services/sessions.js';
 import { SignInService } from './services/sign-in.js';
 import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
+import { RedisReplayGuard, SharedState } from './storage/redis.js';
 import { DatabaseReplayGuard, MemoryReplayGuard } from './storage/replay.js';
 
 export interface App {
@@ -38,6 +42,10 @@ export interface App {
   keyDirectory: KeyDirectory;
   ledger: LedgerService;
   replayGuard: ReplayGuard;
+  /** The fleet's Redis, when REDIS_URL is set. */
+  shared: SharedState | undefined;
+  /** Counts a public request against its client IP's window; false when the window is full. */
+  hitPublicLimit(charge: RateCharge): Promise<boolean>;
   sessions: SessionService;
   throttle: ThrottleService;
   emailCodes: EmailCodeService;
@@ -50,6 +58,8 @@ export interface App {
   jobs: BackgroundJobs;
   exchange: ExchangeService;
   withdrawals: WithdrawalService;
+  /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
+  draining: boolean;
   close(): Promise<void>;
 }
 
@@ -69,8 +79,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
   const mailer = overrides.mailer ?? createMailer(config, logger);
   const keyDirectory = new KeyDirectory(database, secretBox);
+  const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  if (shared) await shared.connect(now()).catch(() => undefined);
+  const publicLimits = new RollingWindowCounter();
   const accounts = new AccountService(database, now);
-  const apiKeys = new ApiKeyService(database, secretBox, now, () => keyDirectory.invalidate(), () => keyDirectory.flushUses());
+  const apiKeys = new ApiKeyService(
+    database,
+    secretBox,
+    now,
+    async (changed) => {
+      keyDirectory.invalidate();
+      await shared?.bumpGenerations(changed);
+    },
+    () => keyDirectory.flushUses(),
+  );
   const throttle = new ThrottleService(database, now);
   const sessions = new SessionService(database, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs }, now);
   const emailCodes = new EmailCodeService(database, mailer, throttle, now, logger);
@@ -78,7 +100,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const verification = new SecurityVerification(emailCodes, authenticator);
   const audit = new AuditLog(database, now, logger);
   const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
-  const exchange = new ExchangeService(database, config.markets, now);
+  // The bus that wakes markets' engines and carries what they did: in-process on a lone SQLite
+  // server, PostgreSQL's LISTEN/NOTIFY between the servers of a fleet.
+  let bus: EventBus = new LocalBus();
+  if (database.url) {
+    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
+    await postgresBus.start();
+    bus = postgresBus;
+  }
+  const exchange = new ExchangeService(database, config.markets, now, bus, logger);
   if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
@@ -91,8 +121,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     apiKeys,
     keyDirectory,
     ledger: new LedgerService(database, config.markets, now),
-    // Many servers may share PostgreSQL, so their replay memory must be shared too.
-    replayGuard: database.dialect === 'postgres' ? new DatabaseReplayGuard(database.relaxedDb, now) : new MemoryReplayGuard(now),
+    // Many servers may share PostgreSQL, so their replay memory must be shared too: in Redis when
+    // there is one, in the database otherwise.
+    replayGuard: shared
+      ? new RedisReplayGuard(shared, database.db, now)
+      : database.dialect === 'postgres'
+        ? new DatabaseReplayGuard(database.relaxedDb, now)
+        : new MemoryReplayGuard(now),
+    shared,
+    hitPublicLimit: shared ? (charge) => shared.hit(charge, now()) : async (charge) => publicLimits.hit(charge, now()),
     sessions,
     throttle,
     emailCodes,
@@ -105,12 +142,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     jobs,
     exchange,
     withdrawals: new WithdrawalService(database, config.markets, now),
+    draining: false,
     async close() {
       await jobs.stop();
       await keyDirectory.flushUses();
-      await exchange.idle();
+      await exchange.stop();
       await audit.close();
       await mailer.close();
+      await shared?.close();
+      await bus.close();
       await database.close();
     },
   };

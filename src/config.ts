@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CATALOGUE, type MarketCatalogue } from './domain/markets.js';
+import { LBANK_RATE_LIMITS, type RateLimits } from './domain/rate-limits.js';
 
 export interface Config {
   port: number;
@@ -30,6 +31,13 @@ export interface Config {
   totpIssuer: string;
   /** How often a serving process runs its background jobs (key warnings, sweeping). */
   jobIntervalMs: number;
+  /** redis://… : replay nonces, rate limits and key generations shared by a fleet; undefined: kept in this process (SQLite) or in PostgreSQL. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key, so that several deployments (or test runs) can share one Redis. */
+  redisPrefix: string;
+  rateLimits: RateLimits;
+  /** On SIGTERM, how long the server keeps serving (and failing /readyz) before it closes its listener. */
+  drainMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +101,23 @@ function loadMarkets(path: string): MarketCatalogue {
   return catalogue;
 }
 
+const RATE_LIMIT_NAMES = { orders: 'orders', other: 'other', ip: 'publicPerIp' } as const;
+
+/** `off`, or overrides of LBank's limits such as `orders=5000,other=2000,ip=0` (0: unlimited). */
+function rateLimits(value: string | undefined): RateLimits {
+  const limits = { ...LBANK_RATE_LIMITS };
+  if (value === undefined || value.trim() === '') return limits;
+  if (value.trim() === 'off') return { ...limits, orders: 0, other: 0, publicPerIp: 0 };
+  for (const part of value.split(',')) {
+    const match = /^\s*(orders|other|ip)\s*=\s*(\d{1,9})\s*$/.exec(part);
+    if (!match) {
+      throw new ConfigError('KEYGATE_RATE_LIMITS', `must be "off" or a list such as orders=500,other=200,ip=2000 (requests per 10 s; 0 for unlimited), got "${part.trim().slice(0, 40)}"`);
+    }
+    limits[RATE_LIMIT_NAMES[match[1] as keyof typeof RATE_LIMIT_NAMES]] = Number(match[2]);
+  }
+  return limits;
+}
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
@@ -151,6 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (totpIssuer.length > 64 || /[:\p{Cc}]/u.test(totpIssuer)) {
     throw new ConfigError('KEYGATE_TOTP_ISSUER', 'must be at most 64 characters, without colons or control characters');
   }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^/]/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must be a URL like redis://127.0.0.1:6379/0 or rediss://… (leave it unset for a lone server)');
+  }
+  const redisPrefix = env.KEYGATE_REDIS_PREFIX ?? 'keygate:';
+  if (!/^[\w:.-]{0,64}$/.test(redisPrefix)) {
+    throw new ConfigError('KEYGATE_REDIS_PREFIX', 'must be at most 64 letters, digits, and the characters _ : . -');
+  }
   const sessionIdleMs = integer(env, 'KEYGATE_SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000;
   const sessionMaxMs = integer(env, 'KEYGATE_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3_600_000;
 
@@ -170,5 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxMs,
     totpIssuer,
     jobIntervalMs: integer(env, 'KEYGATE_JOB_INTERVAL_SECONDS', 600, 10, 86_400) * 1000,
+    redisUrl,
+    redisPrefix,
+    rateLimits: rateLimits(env.KEYGATE_RATE_LIMITS),
+    drainMs: integer(env, 'KEYGATE_DRAIN_SECONDS', 0, 0, 300) * 1000,
   };
 }

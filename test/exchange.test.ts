@@ -297,13 +297,14 @@ describe('a restart', () => {
       const buyer = await trader(first, { usdt: '100000' });
       await seller.client.call('supplement/create_order', { symbol: 'btc_usdt', type: 'sell', price: '30000', amount: '0.4' });
       await seller.client.call('supplement/create_order', { symbol: 'btc_usdt', type: 'sell', price: '29000', amount: '0.3' });
-      const depthBefore = first.app.exchange.book('btc_usdt').depth(10);
+      const depthBefore = first.app.exchange.book('btc_usdt')!.depth(10);
       await first.stop();
       second = await startKeygate('sqlite', { database });
-      expect(second.app.exchange.book('btc_usdt').depth(10)).toEqual(depthBefore);
+      expect(second.app.exchange.book('btc_usdt')!.depth(10)).toEqual(depthBefore);
       const client = new LbankClient({ baseUrl: second.baseUrl, apiKey: buyer.apiKey, secret: buyer.secret });
       await client.call('supplement/create_order', { symbol: 'btc_usdt', type: 'buy', price: '30000', amount: '0.5' });
-      expect(second.app.exchange.book('btc_usdt').depth(10)).toEqual({ bids: [], asks: [['30000', '0.2']] });
+      expect(second.app.exchange.book('btc_usdt')!.depth(10)).toEqual({ bids: [], asks: [['30000', '0.2']] });
+      expect(await second.app.exchange.depth('btc_usdt', 10)).toEqual({ bids: [], asks: [['30000', '0.2']] });
       await expectLedgerBalanced(second);
     } finally {
       await second?.stop();
@@ -312,31 +313,4 @@ describe('a restart', () => {
   });
 });
 
-describe('servers sharing a PostgreSQL database', () => {
-  it('leave matching to the one that holds the exchange, and refuse to trade with a clear error', async () => {
-    const database = await createTestDatabase('postgres');
-    const first = await startKeygate('postgres', { database });
-    const second = await startKeygate('postgres', { database });
-    let third: RunningKeygate | undefined;
-    try {
-      expect([first.app.exchange.running, second.app.exchange.running]).toEqual([true, false]);
-      const t = await trader(first, { usdt: '1000' });
-      const elsewhere = new LbankClient({ baseUrl: second.baseUrl, apiKey: t.apiKey, secret: t.secret });
-      expect(await refusal(elsewhere.call('supplement/create_order', { symbol: 'btc_usdt', type: 'buy', price: '100', amount: '1' }))).toBe(10017);
-      // Everything else works on either server.
-      expect((await elsewhere.call<{ free: Record<string, string> }>('user_info')).free.usdt).toBe('1000');
-      await t.client.call('supplement/create_order', { symbol: 'btc_usdt', type: 'buy', price: '100', amount: '1' });
-      // When the first stops, a server started next takes the exchange over, with the book.
-      await first.stop();
-      third = await startKeygate('postgres', { database });
-      expect(third.app.exchange.running).toBe(true);
-      expect(third.app.exchange.book('btc_usdt').depth(5)).toEqual({ bids: [['100', '1']], asks: [] });
-    } finally {
-      await first.stop();
-      await second.stop();
-      await third?.stop();
-      await database.drop();
-    }
-  });
-});
 

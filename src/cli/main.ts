@@ -57,17 +57,28 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       const app = await createApp(config);
-      if (!app.exchange.running) {
-        app.logger.warn('Another Keygate server sharing this database runs the sandbox exchange: this one serves the portal and the signed API, and refuses trading (10017).');
+      if (config.databaseUrl && !config.redisUrl) {
+        app.logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database (a round trip per signed request) and rate limits are counted per server. A fleet should set REDIS_URL.');
       }
+      app.logger.info({ serverId: app.exchange.leases.serverId, markets: app.exchange.leases.held }, 'Markets whose engines run on this server (any server takes orders for every market)');
       const server = buildHttpServer(app);
-      const stop = async () => {
+      let stopping = false;
+      // Draining: /readyz fails at once so that a load balancer sends no more, requests keep being
+      // served for KEYGATE_DRAIN_SECONDS, then the listener closes, requests in flight finish, last-use
+      // stamps are flushed and the database and Redis connections close (which hands markets over).
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        app.draining = true;
+        app.logger.info({ signal, drainSeconds: config.drainMs / 1000 }, 'Stopping: draining');
+        await new Promise((resume) => setTimeout(resume, config.drainMs));
         await server.close();
         await app.close();
+        app.logger.info('Stopped');
         process.exit(0);
       };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
       await server.listen({ port: config.port, host: config.host });
       // Key warnings and sweeping of expired sessions and codes; stopped by app.close().
       app.jobs.start(config.jobIntervalMs);

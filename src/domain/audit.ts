@@ -19,7 +19,7 @@ export const AUDIT_EVENT_TYPES = [
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** Why the signed API refused a request made with one of the account's keys. */
-export const REJECTION_REASONS = ['bad_signature', 'ip_not_allowed', 'authority_missing'] as const;
+export const REJECTION_REASONS = ['bad_signature', 'ip_not_allowed', 'authority_missing', 'rate_limited'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 const MINUTE_MS = 60 * 1000;
@@ -38,6 +38,8 @@ export function rejectionReason(failure: string): RejectionReason | undefined {
       return 'ip_not_allowed';
     case 'authority_missing':
       return 'authority_missing';
+    case 'rate_limited':
+      return 'rate_limited';
     default:
       // Replays and stale timestamps are usually a client's retries or clock, not an attack on the key.
       return undefined;

@@ -111,6 +111,13 @@ export class OrderBook {
     return this.#orders.size;
   }
 
+  /** Empties the book (before it is rebuilt from storage). */
+  clear(): void {
+    this.bids.levels.length = 0;
+    this.asks.levels.length = 0;
+    this.#orders.clear();
+  }
+
   get(orderId: string): RestingOrder | undefined {
     return this.#orders.get(orderId);
   }

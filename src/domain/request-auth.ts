@@ -3,6 +3,7 @@
 // the echostr is consumed only by a correctly signed request so that nobody can burn another's nonces.
 import type { KeyObject } from 'node:crypto';
 import { effectiveAuthority, type Authority, type KeyStatus } from './keys.js';
+import { keyCharge, type RateCharge, type RateClass, type RateLimits } from './rate-limits.js';
 import {
   buildStringToSign,
   md5UpperHex,
@@ -44,11 +45,30 @@ export interface ClaimResult {
    * may be stale (many servers on one database); null when the key is gone. Absent: the lookup was fresh.
    */
   current?: KeyState | null;
+  /** true: the request was claimed, but the key's rate budget was already spent (the request is not counted). */
+  rateLimited?: boolean;
+  /**
+   * true: the shared store lost its memory of nonces (a restart) after this timestamp was signed, so
+   * the request could be a replay that nothing remembers; the client signs again with a fresh timestamp.
+   */
+  signedBeforeReset?: boolean;
 }
 
 export interface ReplayGuard {
-  /** Records (apiKey, echostr) until expiresAt. */
-  claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult>;
+  /**
+   * Records (apiKey, echostr) until expiresAt and, once claimed, counts the request against `rate`.
+   * Throws SharedStateUnavailableError when the claim cannot be made: a request is never accepted
+   * unclaimed.
+   */
+  claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge, sentAt?: number): Promise<ClaimResult>;
+}
+
+/** The store shared by a fleet (Redis) cannot be reached: signed requests fail closed. */
+export class SharedStateUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The shared state store is unreachable', { cause });
+    this.name = 'SharedStateUnavailableError';
+  }
 }
 
 export interface SignedRequest {
@@ -58,6 +78,8 @@ export interface SignedRequest {
   headers: Readonly<{ timestamp?: string; signature_method?: string; echostr?: string }>;
   clientIp: string;
   now: number;
+  /** Which of the key's rate budgets this request spends. */
+  rateClass: RateClass;
 }
 
 export type AuthFailure =
@@ -65,6 +87,8 @@ export type AuthFailure =
   | { reason: 'invalid_echostr' }
   | { reason: 'stale_timestamp' }
   | { reason: 'replayed' }
+  | { reason: 'signed_before_reset' }
+  | { reason: 'rate_limited' }
   | { reason: 'unknown_key' }
   | { reason: 'method_mismatch'; expected: SignatureMethod }
   | { reason: 'bad_signature'; stringToSign: string }
@@ -76,6 +100,7 @@ export interface AuthContext {
   findKey(apiKey: string): Promise<VerifiableKey | undefined>;
   replayGuard: ReplayGuard;
   recvWindowMs: number;
+  rateLimits: RateLimits;
 }
 
 const REQUIRED = ['api_key', 'sign', 'timestamp', 'signature_method', 'echostr'] as const;
@@ -109,11 +134,13 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
     return { ok: false, reason: 'bad_signature', stringToSign, key: found };
   }
 
-  const claim = await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs);
+  const claim = await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs, keyCharge(context.rateLimits, apiKey, request.rateClass), sentAt);
   if (claim.current === null) return { ok: false, reason: 'unknown_key' };
   const key: VerifiableKey = claim.current ? { ...found, ...claim.current } : found;
   if (key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
+  if (claim.signedBeforeReset) return { ok: false, reason: 'signed_before_reset', key };
   if (!claim.claimed) return { ok: false, reason: 'replayed', key };
+  if (claim.rateLimited) return { ok: false, reason: 'rate_limited', key };
   if (key.ips.length > 0 && !key.ips.includes(request.clientIp)) {
     return { ok: false, reason: 'ip_not_allowed', ip: request.clientIp, key };
   }

@@ -5,7 +5,10 @@ import type { App } from '../app.js';
 import { portalNotFound, registerPortal } from './portal/index.js';
 import { accountEndpoints } from './v2/account-routes.js';
 import { failure } from './v2/envelope.js';
-import { LBANK_ERRORS, toLbankError } from './v2/errors.js';
+import { LBANK_ERRORS, LbankError, toLbankError } from './v2/errors.js';
+import { canonicalIp } from '../domain/keys.js';
+import { ipCharge } from '../domain/rate-limits.js';
+import { SharedStateUnavailableError } from '../domain/request-auth.js';
 import { registerMarketRoutes } from './v2/market-routes.js';
 import { orderQueryEndpoints } from './v2/order-query-routes.js';
 import { registerPublicRoutes } from './v2/public-routes.js';
@@ -13,6 +16,7 @@ import { registerSignedEndpoints } from './v2/signed.js';
 import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
+import { registerHealthRoutes } from './health-routes.js';
 
 const BODY_LIMIT = 256 * 1024;
 
@@ -35,6 +39,8 @@ export function buildHttpServer(app: App): FastifyInstance {
     // Requests are logged without their query strings: the portal never puts secrets there, but
     // clients of the signed API may put anything in parameters.
     logController: new LogController({ disableRequestLogging: true }),
+    // While draining, a request that still reaches this server is served, not refused.
+    return503OnClosing: false,
   });
 
   // LBank clients send form bodies; some send a content type with an empty body, or none at all.
@@ -48,7 +54,7 @@ export function buildHttpServer(app: App): FastifyInstance {
   server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ts = app.now();
     const lbank = toLbankError(error);
-    if (lbank) return reply.status(200).send(failure(lbank.code, lbank.message, ts));
+    if (lbank) return reply.status(lbank.httpStatus).send(failure(lbank.code, lbank.message, ts));
     const status = error.statusCode ?? 500;
     if (status < 500) {
       // Malformed bodies, wrong content types, oversized requests: the client's input, never a 5xx.
@@ -68,6 +74,22 @@ export function buildHttpServer(app: App): FastifyInstance {
     return reply.status(answer.status).send(answer.body());
   });
 
+  // Public LBank endpoints (and unknown paths under them) spend the client IP's budget; signed ones
+  // spend their key's, counted with the claim of the echostr.
+  server.addHook('onRequest', async (request) => {
+    if (!/^\/(v2|cfd)\//.test(request.url) || (request.routeOptions.config as { signed?: boolean } | undefined)?.signed) return;
+    const charge = ipCharge(app.config.rateLimits, canonicalIp(request.ip) ?? request.ip);
+    // Public data is served even while Redis is away: this limit protects the fleet, not an account.
+    let allowed = true;
+    try {
+      if (charge) allowed = await app.hitPublicLimit(charge);
+    } catch (error) {
+      if (!(error instanceof SharedStateUnavailableError)) throw error;
+    }
+    if (!allowed) throw new LbankError(10004, 'this address has used its budget of requests for the last 10 seconds');
+  });
+
+  registerHealthRoutes(server, app);
   registerPortal(server, app);
   registerPublicRoutes(server, app);
   registerMarketRoutes(server, app);

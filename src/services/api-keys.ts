@@ -118,8 +118,11 @@ export class ApiKeyService {
     private readonly database: Database,
     private readonly secretBox: SecretBox,
     private readonly now: () => number,
-    /** Called after this process changes a key, so caches of it are dropped. */
-    private readonly onChange: () => void,
+    /**
+     * Called after a change to these keys is committed and before it is answered, so that every cache
+     * of them (this process's, and every server's in a fleet) is stale from then on.
+     */
+    private readonly onChange: (apiKeys: string[]) => Promise<void>,
     /** Writes the last-use stamps gathered in memory, so that what is shown is current. */
     private readonly beforeRead: () => Promise<void> = async () => undefined,
   ) {}
@@ -195,40 +198,40 @@ export class ApiKeyService {
     });
     if (options.dryRun) return current;
     const updated = await updateApiKeySettings(this.database.db, userId, apiKey, settings, this.now());
-    this.onChange();
+    await this.onChange([apiKey]);
     return updated && toView(updated);
   }
 
   /** Disables or enables one of the account's keys; false when the account has no such live key. */
   async setOwnedStatus(userId: number, apiKey: string, status: 'enabled' | 'disabled'): Promise<boolean> {
     const changed = await setApiKeyStatus(this.database.db, apiKey, status, this.now(), userId);
-    this.onChange();
+    await this.onChange([apiKey]);
     return changed;
   }
 
   /** Deletes one of the account's keys; false when the account has no such live key. */
   async deleteOwned(userId: number, apiKey: string): Promise<boolean> {
     const deleted = await markApiKeyDeleted(this.database.db, apiKey, this.now(), userId);
-    this.onChange();
+    await this.onChange([apiKey]);
     return deleted;
   }
 
   /** Deletes every live key of the account. */
   async deleteAllOwned(userId: number): Promise<{ apiKey: string; name: string }[]> {
     const deleted = await markUserApiKeysDeleted(this.database.db, userId, this.now());
-    this.onChange();
+    await this.onChange(deleted.map((d) => d.apiKey));
     return deleted;
   }
 
   async setStatus(apiKey: string, status: 'enabled' | 'disabled'): Promise<boolean> {
     const changed = await setApiKeyStatus(this.database.db, apiKey, status, this.now());
-    this.onChange();
+    await this.onChange([apiKey]);
     return changed;
   }
 
   async delete(apiKey: string): Promise<boolean> {
     const deleted = await markApiKeyDeleted(this.database.db, apiKey, this.now());
-    this.onChange();
+    await this.onChange([apiKey]);
     return deleted;
   }
 }

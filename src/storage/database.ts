@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, sql, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -11,6 +11,8 @@ export type Dialect = 'sqlite' | 'postgres';
 
 export interface Database {
   dialect: Dialect;
+  /** PostgreSQL's connection URL (for connections of their own: the bus's listener); undefined on SQLite. */
+  url: string | undefined;
   db: Kysely<Schema>;
   /**
    * For writes whose loss in a database crash is harmless — replay nonces (a replay must also arrive
@@ -24,10 +26,28 @@ export interface Database {
    */
   externalChangeStamp(): number | undefined;
   /**
-   * Claims a role that one process at a time may hold (the exchange's matching engine) for as long as
-   * this process keeps the database open; false when another process holds it.
+   * Locks that one process at a time may hold (a market's engine), for as long as the process keeps
+   * them; `onLost` is called if they are lost with their connection.
    */
-  claimExclusiveRole(role: string, onLost: () => void): Promise<boolean>;
+  openLocks(onLost: () => void): Promise<NamedLocks>;
+  /** Whether the database answers a trivial query now. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+async function answers(db: Kysely<Schema>): Promise<boolean> {
+  try {
+    await sql`SELECT 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface NamedLocks {
+  /** true when this process now holds the lock (or already did). */
+  tryLock(name: string): Promise<boolean>;
+  unlock(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,27 +76,54 @@ function openPostgres(url: string): Database {
   const ignoreIdleError = () => undefined;
   pool.on('error', ignoreIdleError);
   relaxedPool.on('error', ignoreIdleError);
-  // Session-level advisory locks live as long as the connection that took them, which is kept aside.
-  const holders: pg.PoolClient[] = [];
+  // Session-level advisory locks live as long as the connection that took them: one of its own per
+  // process, outside the pool. When it breaks, PostgreSQL has released them and another server may
+  // take them; a killed process's connection closes with it.
+  const holders: pg.Client[] = [];
   return {
     dialect: 'postgres',
+    url,
     db,
     relaxedDb,
     externalChangeStamp: () => undefined,
-    async claimExclusiveRole(role, onLost) {
-      const client = await pool.connect();
-      const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`keygate:${role}`]);
-      if (rows[0]?.held) {
-        holders.push(client);
-        // The lock lives and dies with this connection: when it breaks, another server may claim the role.
-        client.on('error', () => onLost());
-        return true;
-      }
-      client.release();
-      return false;
+    ping: () => answers(db),
+    async openLocks(onLost) {
+      // PostgreSQL releases the locks when it sees the connection die: at once for a killed process,
+      // and within about 10 s (these keepalives) for a machine that vanished from the network.
+      const client = new pg.Client({ connectionString: url, keepAlive: true, options: '-c tcp_keepalives_idle=4 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=2' });
+      let lost = false;
+      const lose = () => {
+        if (lost) return;
+        lost = true;
+        onLost();
+      };
+      client.on('error', lose);
+      client.on('end', lose);
+      await client.connect();
+      holders.push(client);
+      const held = new Set<string>();
+      return {
+        async tryLock(name) {
+          if (lost) return false;
+          if (held.has(name)) return true;
+          const { rows } = await client.query<{ held: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [`keygate:${name}`]);
+          if (rows[0]?.held) held.add(name);
+          return held.has(name);
+        },
+        async unlock(name) {
+          if (!held.delete(name) || lost) return;
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`keygate:${name}`]);
+        },
+        async close() {
+          lost = true;
+          held.clear();
+          holders.splice(holders.indexOf(client), 1);
+          await client.end().catch(() => undefined);
+        },
+      };
     },
     async close() {
-      for (const client of holders.splice(0)) client.release();
+      for (const client of holders.splice(0)) await client.end().catch(() => undefined);
       await relaxedDb.destroy();
       await db.destroy();
     },
@@ -118,11 +165,13 @@ function openSqlite(dataDir: string): Database {
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     dialect: 'sqlite',
+    url: undefined,
     db,
     relaxedDb: db,
     externalChangeStamp: () => dataVersion.get() as number,
-    // A SQLite file serves one server; the CLI, which also opens it, claims no role.
-    claimExclusiveRole: async () => true,
+    ping: () => answers(db),
+    // A SQLite file serves one server, which holds every market; the CLI runs no engine.
+    openLocks: async () => ({ tryLock: async () => true, unlock: async () => undefined, close: async () => undefined }),
     close: () => db.destroy(),
   };
 }

@@ -12,11 +12,80 @@ export async function insertOrder(trx: Kysely<Schema>, order: NewOrder): Promise
   return trx.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
 }
 
-export type OrderProgress = Pick<OrderRow, 'executed_qty' | 'executed_quote' | 'remaining_qty' | 'frozen_remaining' | 'status' | 'updated_at'>;
+export type OrderProgress = Pick<OrderRow, 'executed_qty' | 'executed_quote' | 'remaining_qty' | 'frozen_remaining' | 'status' | 'updated_at' | 'matched'>;
 
 export async function updateOrderProgress(trx: Kysely<Schema>, orderId: string, progress: OrderProgress): Promise<void> {
-  const { executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at } = progress;
-  await trx.updateTable('orders').set({ executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at }).where('order_id', '=', orderId).execute();
+  const { executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at, matched } = progress;
+  await trx.updateTable('orders').set({ executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at, matched }).where('order_id', '=', orderId).execute();
+}
+
+export async function findOrdersByIds(db: Kysely<Schema>, orderIds: string[]): Promise<OrderRow[]> {
+  if (orderIds.length === 0) return [];
+  return db.selectFrom('orders').selectAll().where('order_id', 'in', orderIds).orderBy('id').execute();
+}
+
+/** Orders accepted by intake that the market's engine has not taken yet, in arrival order. */
+export async function listWaitingOrders(db: Kysely<Schema>, symbol: string, limit: number): Promise<OrderRow[]> {
+  return db.selectFrom('orders').selectAll().where('symbol', '=', symbol).where('matched', '=', 0).orderBy('id').limit(limit).execute();
+}
+
+export async function requestOrderCancel(db: Kysely<Schema>, orderId: string, symbol: string, at: number): Promise<void> {
+  await db.insertInto('order_cancels').values({ order_id: orderId, symbol, requested_at: at }).execute();
+}
+
+export async function listOrderCancels(db: Kysely<Schema>, symbol: string, limit: number): Promise<Array<{ id: number; order_id: string }>> {
+  return db.selectFrom('order_cancels').select(['id', 'order_id']).where('symbol', '=', symbol).orderBy('id').limit(limit).execute();
+}
+
+export async function deleteOrderCancels(db: Kysely<Schema>, ids: number[]): Promise<void> {
+  if (ids.length > 0) await db.deleteFrom('order_cancels').where('id', 'in', ids).execute();
+}
+
+/**
+ * Takes a market's lease: raises its epoch and records the holder; the engine then writes only while
+ * the epoch is still its own.
+ */
+export async function takeMarketLease(db: Kysely<Schema>, symbol: string, holder: string, at: number): Promise<number> {
+  const row = await db
+    .insertInto('market_leases')
+    .values({ symbol, epoch: 1, holder, taken_at: at })
+    .onConflict((oc) => oc.column('symbol').doUpdateSet((eb) => ({ epoch: eb('market_leases.epoch', '+', 1), holder, taken_at: at })))
+    .returning('epoch')
+    .executeTakeFirstOrThrow();
+  return row.epoch;
+}
+
+/**
+ * Whether the lease is still at this epoch. On PostgreSQL the row is locked for the rest of the
+ * transaction, so that a take-over waits for the batch under way and the old holder cannot commit after it.
+ */
+export async function holdsMarketLease(trx: Kysely<Schema>, symbol: string, epoch: number, dialect: 'sqlite' | 'postgres'): Promise<boolean> {
+  let query = trx.selectFrom('market_leases').select('epoch').where('symbol', '=', symbol);
+  if (dialect === 'postgres') query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  return row?.epoch === epoch;
+}
+
+export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<void> {
+  const values = { asks: JSON.stringify(depth.asks), bids: JSON.stringify(depth.bids), updated_at: at };
+  await trx.insertInto('market_depth').values({ symbol, ...values }).onConflict((oc) => oc.column('symbol').doUpdateSet(values)).execute();
+}
+
+export async function readMarketDepth(db: Kysely<Schema>, symbol: string): Promise<{ asks: Array<[string, string]>; bids: Array<[string, string]> }> {
+  const row = await db.selectFrom('market_depth').select(['asks', 'bids']).where('symbol', '=', symbol).executeTakeFirst();
+  return row ? { asks: JSON.parse(row.asks) as Array<[string, string]>, bids: JSON.parse(row.bids) as Array<[string, string]> } : { asks: [], bids: [] };
+}
+
+/** Records that this server is alive, and returns how many servers were seen within `since`. */
+export async function heartbeat(db: Kysely<Schema>, serverId: string, at: number, since: number): Promise<string[]> {
+  await db.insertInto('fleet_members').values({ server_id: serverId, seen_at: at }).onConflict((oc) => oc.column('server_id').doUpdateSet({ seen_at: at })).execute();
+  await db.deleteFrom('fleet_members').where('seen_at', '<', since - 60_000).execute();
+  const rows = await db.selectFrom('fleet_members').select('server_id').where('seen_at', '>=', since).orderBy('server_id').execute();
+  return rows.map((r) => r.server_id);
+}
+
+export async function leaveFleet(db: Kysely<Schema>, serverId: string): Promise<void> {
+  await db.deleteFrom('fleet_members').where('server_id', '=', serverId).execute();
 }
 
 export async function findOrderById(db: Kysely<Schema>, orderId: string): Promise<OrderRow | undefined> {
@@ -39,7 +108,7 @@ const OPEN = [OrderStatus.unfilled, OrderStatus.partiallyFilled];
 
 /** Every resting order of a market, in arrival order: what the in-memory book is rebuilt from. */
 export async function listOpenOrdersOfMarket(db: Kysely<Schema>, symbol: string): Promise<OrderRow[]> {
-  return db.selectFrom('orders').selectAll().where('symbol', '=', symbol).where('status', 'in', OPEN).orderBy('id').execute();
+  return db.selectFrom('orders').selectAll().where('symbol', '=', symbol).where('status', 'in', OPEN).where('matched', '=', 1).orderBy('id').execute();
 }
 
 export interface OrderQuery {

@@ -232,6 +232,38 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('withdrawals_user').on('withdrawals').columns(['user_id', 'created_at']).execute();
       },
     },
+    '0005_fleet_trading': {
+      async up(db: Kysely<unknown>) {
+        // Orders already stored were matched when they were placed.
+        await db.schema.alterTable('orders').addColumn('matched', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.createIndex('orders_waiting').on('orders').columns(['symbol', 'matched', 'id']).execute();
+        await withId(db.schema.createTable('order_cancels') as Builder, dialect)
+          .addColumn('order_id', 'text', (c) => c.notNull())
+          .addColumn('symbol', 'text', (c) => c.notNull())
+          .addColumn('requested_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('order_cancels_symbol').on('order_cancels').columns(['symbol', 'id']).execute();
+        await db.schema
+          .createTable('market_leases')
+          .addColumn('symbol', 'text', (c) => c.primaryKey())
+          .addColumn('epoch', 'integer', (c) => c.notNull())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('taken_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('market_depth')
+          .addColumn('symbol', 'text', (c) => c.primaryKey())
+          .addColumn('asks', 'text', (c) => c.notNull())
+          .addColumn('bids', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('fleet_members')
+          .addColumn('server_id', 'text', (c) => c.primaryKey())
+          .addColumn('seen_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // Replay protection: each (api_key, echostr) is accepted once within the receive window.
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import { RollingWindowCounter, type RateCharge } from '../domain/rate-limits.js';
 import type { ClaimResult, ReplayGuard } from '../domain/request-auth.js';
 import { keyStateOf } from './api-keys.js';
 import type { Schema } from './schema.js';
@@ -13,6 +14,7 @@ export class MemoryReplayGuard implements ReplayGuard {
   readonly #seen = new Map<string, number>();
   #queue: Array<{ id: string; until: number }> = [];
   #head = 0;
+  readonly #rates = new RollingWindowCounter();
 
   constructor(private readonly now: () => number) {}
 
@@ -21,7 +23,7 @@ export class MemoryReplayGuard implements ReplayGuard {
     return this.#seen.size;
   }
 
-  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult> {
+  async claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge): Promise<ClaimResult> {
     const now = this.now();
     this.#forget(now);
     const id = `${apiKey}\n${echostr}`;
@@ -29,7 +31,7 @@ export class MemoryReplayGuard implements ReplayGuard {
     if (until !== undefined && until > now) return { claimed: false };
     this.#seen.set(id, expiresAt);
     this.#queue.push({ id, until: expiresAt });
-    return { claimed: true };
+    return rate !== undefined && !this.#rates.hit(rate, now) ? { claimed: true, rateLimited: true } : { claimed: true };
   }
 
   #forget(now: number): void {
@@ -55,13 +57,15 @@ export class MemoryReplayGuard implements ReplayGuard {
  */
 export class DatabaseReplayGuard implements ReplayGuard {
   #nextSweep = 0;
+  // Without Redis, servers on one database count rate limits each on its own (the README says so).
+  readonly #rates = new RollingWindowCounter();
 
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly now: () => number,
   ) {}
 
-  async claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult> {
+  async claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge): Promise<ClaimResult> {
     const now = this.now();
     if (now >= this.#nextSweep) {
       this.#nextSweep = now + 10_000;
@@ -78,6 +82,7 @@ export class DatabaseReplayGuard implements ReplayGuard {
       FROM (SELECT 1) AS one LEFT JOIN api_keys AS k ON k.api_key = ${apiKey}`.execute(this.db);
     const row = rows[0];
     const current = row?.status && row.ips !== null && row.authority !== null ? keyStateOf({ status: row.status, ips: row.ips, authority: row.authority }) : null;
-    return { claimed: Number(row?.claimed ?? 0) > 0, current };
+    const claimed = Number(row?.claimed ?? 0) > 0;
+    return claimed && rate !== undefined && !this.#rates.hit(rate, now) ? { claimed, current, rateLimited: true } : { claimed, current };
   }
 }

@@ -149,6 +149,39 @@ export interface OrdersTable {
   custom_id: string | null;
   created_at: number;
   updated_at: number;
+  /** 0 while the order waits, funds frozen, for its market's engine; 1 once the engine has taken it. */
+  matched: Generated<number>;
+}
+
+/** Cancellations asked for on any server, applied by the market's engine in arrival order. */
+export interface OrderCancelsTable {
+  id: Generated<number>;
+  order_id: string;
+  symbol: string;
+  requested_at: number;
+}
+
+/** Which engine may write a market: taking a market over raises its epoch, which fences the last holder off. */
+export interface MarketLeasesTable {
+  symbol: string;
+  epoch: number;
+  holder: string;
+  taken_at: number;
+}
+
+/** The top of each market's book as its engine last committed it, for every server to answer depth from. */
+export interface MarketDepthTable {
+  symbol: string;
+  /** JSON [[price, quantity], …], best first. */
+  asks: string;
+  bids: string;
+  updated_at: number;
+}
+
+/** The servers of a fleet, each seen within the last few seconds: how markets are shared out among them. */
+export interface FleetMembersTable {
+  server_id: string;
+  seen_at: number;
 }
 
 export interface TradesTable {
@@ -215,6 +248,10 @@ export interface Schema {
   audit_events: AuditEventsTable;
   key_warnings: KeyWarningsTable;
   orders: OrdersTable;
+  order_cancels: OrderCancelsTable;
+  market_leases: MarketLeasesTable;
+  market_depth: MarketDepthTable;
+  fleet_members: FleetMembersTable;
   trades: TradesTable;
   fee_income: FeeIncomeTable;
   fee_rates: FeeRatesTable;

@@ -2,6 +2,7 @@
 // body shape {"error":{"code","message","field"?}}. Errors of the services and the domain are
 // translated here, and only here.
 import { z } from 'zod';
+import { SharedStateUnavailableError } from '../../domain/request-auth.js';
 import { KeyRuleError } from '../../domain/keys.js';
 import { AccountError } from '../../services/accounts.js';
 import { ServiceError, type ServiceErrorCode } from '../../services/errors.js';
@@ -44,6 +45,7 @@ export const PORTAL_ERRORS = {
   api_key_not_found: 404,
   // The server's side
   mail_unavailable: 503,
+  shared_state_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<string, number>;
 
@@ -124,6 +126,9 @@ export function toPortalError(error: unknown): PortalError | undefined {
   if (error instanceof KeyRuleError) {
     const field = error.violation.field === 'keys' ? undefined : error.violation.field;
     return new PortalError(keyRuleCode(error), error.message, field);
+  }
+  if (error instanceof SharedStateUnavailableError) {
+    return new PortalError('shared_state_unavailable', 'The fleet\'s shared state (Redis) is unreachable. A change already saved takes effect on every server once it answers; try again shortly.');
   }
   if (error instanceof AccountError) {
     if (error.field === 'email') return new PortalError(error.rule === 'taken' ? 'email_taken' : 'email_invalid', error.message, 'email');

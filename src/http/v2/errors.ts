@@ -1,6 +1,7 @@
 // The /v2 error catalogue: LBank's numeric codes and their messages, and the one mapping from
 // domain errors to them.
 import { OrderRuleError } from '../../domain/orders.js';
+import { SharedStateUnavailableError } from '../../domain/request-auth.js';
 import { WithdrawalRuleError } from '../../domain/withdrawals.js';
 import { ExchangeError } from '../../services/exchange.js';
 import { WithdrawalError } from '../../services/withdrawals.js';
@@ -41,13 +42,23 @@ export const LBANK_ERRORS = {
 
 export type LbankErrorCode = keyof typeof LBANK_ERRORS;
 
+/**
+ * LBank answers its errors with HTTP 200, except where a client should back off: a rate limit (429,
+ * which ccxt also maps to RateLimitExceeded) and a service that cannot answer now (503).
+ */
+const HTTP_STATUS: Partial<Record<LbankErrorCode, number>> = { 10004: 429 };
+
 export class LbankError extends Error {
+  readonly httpStatus: number;
+
   constructor(
     readonly code: LbankErrorCode,
     detail?: string,
+    httpStatus?: number,
   ) {
     super(detail ? `${LBANK_ERRORS[code]}: ${detail}` : LBANK_ERRORS[code]);
     this.name = 'LbankError';
+    this.httpStatus = httpStatus ?? HTTP_STATUS[code] ?? 200;
   }
 }
 
@@ -67,7 +78,6 @@ const EXCHANGE: Record<ExchangeError['code'], LbankErrorCode> = {
   already_filled: 10025,
   already_cancelled: 10026,
   invalid_fee_rate: 10003,
-  exchange_elsewhere: 10017,
 };
 
 const WITHDRAWAL_RULES: Record<WithdrawalRuleError['rule'], LbankErrorCode> = {
@@ -89,6 +99,7 @@ const WITHDRAWALS: Record<WithdrawalError['code'], LbankErrorCode> = {
 /** The LBank error a domain error stands for, or undefined for an unexpected error. */
 export function toLbankError(error: unknown): LbankError | undefined {
   if (error instanceof LbankError) return error;
+  if (error instanceof SharedStateUnavailableError) return new LbankError(10017, 'the fleet\'s shared state (Redis) is unreachable; nothing was done, retry shortly', 503);
   if (error instanceof OrderRuleError) return new LbankError(ORDER_RULES[error.rule], error.message);
   if (error instanceof ExchangeError) return new LbankError(EXCHANGE[error.code], error.message);
   if (error instanceof WithdrawalRuleError) return new LbankError(WITHDRAWAL_RULES[error.rule], error.message);

@@ -1,4 +1,5 @@
-// Public market data, from the live book and the trades of the sandbox exchange.
+// Public market data, answered by every server: the book as its market's engine last committed it,
+// and the trades of the sandbox exchange.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app.js';
 import { success } from './envelope.js';
@@ -21,7 +22,7 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
     const q = requestParams(request);
     const symbol = required(q, 'symbol');
     const size = integerParam(q, 'size', 60, 1, 200);
-    const depth = app.exchange.book(symbol).depth(size);
+    const depth = await app.exchange.depth(symbol, size);
     return success({ asks: depth.asks, bids: depth.bids, timestamp: app.now() }, app.now());
   });
 
@@ -58,7 +59,7 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
   server.get('/v2/supplement/ticker/bookTicker.do', async (request) => {
     const q = requestParams(request);
     const symbol = app.exchange.market(required(q, 'symbol')).symbol;
-    const depth = app.exchange.book(symbol).depth(1);
+    const depth = await app.exchange.depth(symbol, 1);
     const [bid, ask] = [depth.bids[0], depth.asks[0]];
     return success({ symbol, askPrice: ask?.[0] ?? '0', askQty: ask?.[1] ?? '0', bidPrice: bid?.[0] ?? '0', bidQty: bid?.[1] ?? '0' }, app.now());
   });

@@ -6,6 +6,7 @@ import type { Authority } from '../../domain/keys.js';
 import { authenticateSignedRequest, holdsAuthority, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
 import { canonicalIp } from '../../domain/keys.js';
 import { rejectionReason } from '../../domain/audit.js';
+import type { RateClass } from '../../domain/rate-limits.js';
 import { success } from './envelope.js';
 import { LbankError } from './errors.js';
 import { authHeaders, requestParams } from './params.js';
@@ -22,6 +23,8 @@ export interface SignedEndpoint {
   path: string;
   /** The authority the endpoint needs; a function when it depends on the request (a transfer versus a withdrawal). */
   authority: Authority | ((params: Readonly<Record<string, string>>) => Authority);
+  /** Order placements and cancellations spend the key's order budget; everything else the other one. */
+  rateClass?: RateClass;
   handler(context: SignedContext): Promise<unknown>;
 }
 
@@ -35,6 +38,10 @@ function rejection(failure: AuthFailure): LbankError {
       return new LbankError(10600, 'timestamp is outside the receive window');
     case 'replayed':
       return new LbankError(10600, 'this echostr was already used');
+    case 'signed_before_reset':
+      return new LbankError(10600, 'the fleet\'s replay memory was reset after this timestamp; sign again with the current time');
+    case 'rate_limited':
+      return new LbankError(10004, 'this key has used its budget of requests for the last 10 seconds');
     case 'unknown_key':
       return new LbankError(10005);
     case 'method_mismatch':
@@ -54,13 +61,13 @@ function auditRejection(app: App, key: VerifiableKey, failure: string, ip: strin
 
 export function registerSignedEndpoints(server: FastifyInstance, app: App, endpoints: readonly SignedEndpoint[]): void {
   for (const endpoint of endpoints) {
-    server.post(`/v2/${endpoint.path}.do`, async (request) => {
+    server.post(`/v2/${endpoint.path}.do`, { config: { signed: true } }, async (request) => {
       const params = requestParams(request);
       const now = app.now();
       const clientIp = canonicalIp(request.ip) ?? request.ip;
       const result = await authenticateSignedRequest(
-        { params, headers: authHeaders(request), clientIp, now },
-        { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs },
+        { params, headers: authHeaders(request), clientIp, now, rateClass: endpoint.rateClass ?? 'other' },
+        { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs, rateLimits: app.config.rateLimits },
       );
       if (!result.ok) {
         if (result.key) auditRejection(app, result.key, result.reason, clientIp, now);

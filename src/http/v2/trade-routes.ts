@@ -22,12 +22,13 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
   };
 
   return [
-    { path: 'create_order', authority: 'trade', handler: ({ key, params }) => place(key.userId, params) },
-    { path: 'supplement/create_order', authority: 'trade', handler: ({ key, params }) => place(key.userId, params) },
+    { path: 'create_order', authority: 'trade', rateClass: 'orders', handler: ({ key, params }) => place(key.userId, params) },
+    { path: 'supplement/create_order', authority: 'trade', rateClass: 'orders', handler: ({ key, params }) => place(key.userId, params) },
     {
       // Validates an order as placing it would (pair, type, price, amount, accuracy), and places nothing.
       path: 'supplement/create_order_test',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ params }) {
         app.exchange.check({ symbol: required(params, 'symbol'), type: required(params, 'type'), price: optional(params, 'price'), amount: optional(params, 'amount') });
         return { symbol: required(params, 'symbol').toLowerCase(), order_id: null, ...(optional(params, 'custom_id') ? { custom_id: optional(params, 'custom_id') } : {}) };
@@ -36,6 +37,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
     {
       path: 'batch_create_order',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ key, params }) {
         let orders: unknown;
         try {
@@ -66,6 +68,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
     {
       path: 'supplement/cancel_order',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ key, params }) {
         const orderId = optional(params, 'orderId');
         const customId = optional(params, 'origClientOrderId');
@@ -76,6 +79,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
     {
       path: 'supplement/cancel_order_by_symbol',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ key, params }) {
         return (await app.exchange.cancelAll(key.userId, required(params, 'symbol'))).map(cancelledOrder);
       },
@@ -84,6 +88,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
       // The original endpoint takes up to three order ids separated by commas.
       path: 'cancel_order',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ key, params }) {
         const symbol = required(params, 'symbol');
         const ids = required(params, 'order_id').split(',').filter(Boolean);
@@ -109,6 +114,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
     {
       path: 'cancel_clientOrders',
       authority: 'trade',
+      rateClass: 'orders',
       async handler({ key, params }) {
         const customId = required(params, 'customer_id');
         await app.exchange.cancelOrder(key.userId, { customId }, required(params, 'symbol'));

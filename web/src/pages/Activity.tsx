@@ -26,6 +26,7 @@ const REASONS: Record<string, string> = {
   bad_signature: 'bad signature',
   ip_not_allowed: 'IP address not bound to the key',
   authority_missing: 'the key lacks the authority',
+  rate_limited: 'request limit reached (10 s window)',
 };
 
 function describe(event: AuditEvent): string {

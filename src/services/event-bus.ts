@@ -1,0 +1,51 @@
+// The exchange's bus: how order intake on any server wakes a market's engine, and how an engine tells
+// every server what it did (orders taken, trades, book and balance changes) — which answers waiting
+// requests and, later, feeds the WebSocket pushes. A lone server's bus is in-process; a fleet's is
+// PostgreSQL's LISTEN/NOTIFY (storage/postgres-bus.ts). The bus only carries news: everything it says
+// is already committed, and whoever misses a message finds the same in the database (engines also
+// poll), so a message lost with a connection costs latency, never correctness.
+import { EventEmitter } from 'node:events';
+
+export const BUS_CHANNELS = {
+  /** Payload: a market symbol that has new orders or cancellations waiting. */
+  intake: 'keygate_intake',
+  /** Payload: an EngineReport, as JSON. */
+  engine: 'keygate_engine',
+} as const;
+export type BusChannel = (typeof BUS_CHANNELS)[keyof typeof BUS_CHANNELS];
+
+export interface EventBus {
+  publish(channel: BusChannel, payload: string): Promise<void>;
+  subscribe(channel: BusChannel, handler: (payload: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** What an engine committed in one batch for one market. */
+export interface EngineReport {
+  symbol: string;
+  /** Orders placed or cancelled in the batch, with why one was refused as a whole. */
+  done: Array<{ orderId: string; refused?: 'post_only_would_take' }>;
+  /** Orders whose state changed (the batch's own and the resting orders it filled). */
+  orders: Array<{ orderId: string; userId: number; status: number }>;
+  trades: Array<{ id?: number; price: string; quantity: string; takerSide: string; at: number }>;
+  /** Accounts and assets whose balances changed. */
+  balances: Array<{ userId: number; asset: string }>;
+  at: number;
+}
+
+export class LocalBus implements EventBus {
+  readonly #emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(channel: BusChannel, payload: string): Promise<void> {
+    // Delivered on a later turn, as a remote bus would, so that a publisher never re-enters itself.
+    setImmediate(() => this.#emitter.emit(channel, payload));
+  }
+
+  subscribe(channel: BusChannel, handler: (payload: string) => void): void {
+    this.#emitter.on(channel, handler);
+  }
+
+  async close(): Promise<void> {
+    this.#emitter.removeAllListeners();
+  }
+}
