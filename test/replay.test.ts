@@ -16,6 +16,19 @@ describe('memory replay guard', () => {
     expect((await guard.claim('k', 'e1', now + 5000)).claimed).toBe(true);
   });
 
+  it('keeps a nonce while now < expiresAt, and refuses a claim already past its expiry', async () => {
+    let now = 1_000;
+    const guard = new MemoryReplayGuard(() => now);
+    expect((await guard.claim('k', 'e1', 1_010)).claimed).toBe(true);
+    now = 1_009;
+    expect((await guard.claim('k', 'e1', 1_020)).claimed).toBe(false);
+    now = 1_010;
+    // A request that reached its claim only at or after its own expiry is stale: refused, not stored.
+    expect((await guard.claim('k', 'e2', 1_010)).claimed).toBe(false);
+    expect((await guard.claim('k', 'e2', 1_011)).claimed).toBe(true);
+    expect((await guard.claim('k', 'e1', 1_020)).claimed).toBe(true);
+  });
+
   it('forgets expired nonces as new ones arrive', async () => {
     let now = 0;
     const guard = new MemoryReplayGuard(() => now);
@@ -55,5 +68,21 @@ describe('PostgreSQL replay guard', () => {
     now += 5000;
     expect((await guard.claim(key.apiKey, 'e'.repeat(35), now + 5000)).claimed).toBe(true);
     expect(await guard.claim('00000000-0000-4000-8000-000000000000', 'g'.repeat(35), now + 5000)).toEqual({ claimed: true, current: null });
+  });
+
+  it('keeps a nonce while now < expiresAt, and refuses a claim already past its expiry', async () => {
+    let now = Date.now();
+    const start = now;
+    const guard = new DatabaseReplayGuard(keygate.app.database.db, () => now);
+    const apiKey = '00000000-0000-4000-8000-000000000001';
+    expect((await guard.claim(apiKey, 'h'.repeat(35), start + 10)).claimed).toBe(true);
+    now = start + 9;
+    expect((await guard.claim(apiKey, 'h'.repeat(35), start + 20)).claimed).toBe(false);
+    now = start + 10;
+    expect((await guard.claim(apiKey, 'i'.repeat(35), start + 10)).claimed).toBe(false);
+    const stored = await keygate.app.database.db.selectFrom('replay_nonces').select('echostr').where('api_key', '=', apiKey).execute();
+    expect(stored.map((r) => r.echostr)).toEqual(['h'.repeat(35)]);
+    expect((await guard.claim(apiKey, 'i'.repeat(35), start + 11)).claimed).toBe(true);
+    expect((await guard.claim(apiKey, 'h'.repeat(35), start + 20)).claimed).toBe(true);
   });
 });

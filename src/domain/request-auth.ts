@@ -46,8 +46,15 @@ export interface ClaimResult {
   current?: KeyState | null;
 }
 
+/**
+ * Remembers each (apiKey, echostr) for as long as a copy of its request could still be accepted.
+ * Every implementation keeps this contract, judged by its own clock `now` at the moment of the claim:
+ * - the nonce is kept (a second claim fails) while now < expiresAt;
+ * - a claim made when now >= expiresAt fails too: the request went stale on its way to the claim,
+ *   and storing it would protect nothing (the copy that follows would find it already expired).
+ * The domain passes as expiresAt the first instant at which the request's timestamp is refused.
+ */
 export interface ReplayGuard {
-  /** Records (apiKey, echostr) until expiresAt. */
   claim(apiKey: string, echostr: string, expiresAt: number): Promise<ClaimResult>;
 }
 
@@ -94,7 +101,7 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
 
   if (!ECHOSTR_PATTERN.test(echostr)) return { ok: false, reason: 'invalid_echostr' };
   const sentAt = /^\d{1,16}$/.test(timestamp) ? Number(timestamp) : NaN;
-  if (!Number.isFinite(sentAt) || sentAt < request.now - context.recvWindowMs || sentAt > request.now + MAX_CLOCK_AHEAD_MS) {
+  if (!Number.isFinite(sentAt) || request.now >= firstRefusedInstant(sentAt, context.recvWindowMs) || sentAt > request.now + MAX_CLOCK_AHEAD_MS) {
     return { ok: false, reason: 'stale_timestamp' };
   }
 
@@ -109,7 +116,8 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
     return { ok: false, reason: 'bad_signature', stringToSign, key: found };
   }
 
-  const claim = await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs);
+  // A timestamp exactly recvWindowMs old is still accepted: the nonce must outlive that instant.
+  const claim = await context.replayGuard.claim(apiKey, echostr, firstRefusedInstant(sentAt, context.recvWindowMs));
   if (claim.current === null) return { ok: false, reason: 'unknown_key' };
   const key: VerifiableKey = claim.current ? { ...found, ...claim.current } : found;
   if (key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
@@ -118,6 +126,11 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
     return { ok: false, reason: 'ip_not_allowed', ip: request.clientIp, key };
   }
   return { ok: true, key };
+}
+
+/** The first instant at which a request sent at sentAt is outside the receive window (one that old is still in). */
+function firstRefusedInstant(sentAt: number, recvWindowMs: number): number {
+  return sentAt + recvWindowMs + 1;
 }
 
 function signatureMatches(key: VerifiableKey, stringToSign: string, sign: string): boolean {
