@@ -167,14 +167,36 @@ export function parseRsaPublicKey(input: string): string {
   } catch {
     violation('publicKey', 'format', 'The public key must be an RSA public key in PEM form or base64 SPKI (DER).');
   }
-  if (key.asymmetricKeyType !== 'rsa') violation('publicKey', 'type', 'The public key must be an RSA key.');
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < 2048) violation('publicKey', 'size', `The RSA key must have at least 2048 bits; this one has ${bits}.`);
+  const refused = rsaCostViolation(key);
+  if (refused) throw new KeyRuleError(refused);
   return key.export({ format: 'der', type: 'spki' }).toString('base64');
 }
 
-export function rsaPublicKeyObject(spkiBase64: string): KeyObject {
-  return createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 4096;
+export const RSA_PUBLIC_EXPONENT = 65537n;
+
+/**
+ * Verifying a signature costs what the key makes it cost: a large modulus or public exponent would let
+ * the key's owner make every request expensive (even with the key disabled: the signature is checked
+ * first). Only the sizes clients use, with the exponent every RSA tool uses, are accepted.
+ */
+function rsaCostViolation(key: KeyObject): KeyRuleViolation | undefined {
+  if (key.asymmetricKeyType !== 'rsa') return { field: 'publicKey', rule: 'type', message: 'The public key must be an RSA key.' };
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    return { field: 'publicKey', rule: 'size', message: `The RSA key must have ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits; this one has ${bits}.` };
+  }
+  if (key.asymmetricKeyDetails?.publicExponent !== RSA_PUBLIC_EXPONENT) {
+    return { field: 'publicKey', rule: 'exponent', message: `The RSA key's public exponent must be ${RSA_PUBLIC_EXPONENT} (the default of every RSA tool).` };
+  }
+  return undefined;
+}
+
+/** A stored public key, ready to verify; undefined for one stored before the cost rule that breaks it (it verifies nothing). */
+export function rsaPublicKeyObject(spkiBase64: string): KeyObject | undefined {
+  const key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+  return rsaCostViolation(key) ? undefined : key;
 }
 
 /** Loads an RSA private key given as base64 PKCS#8 DER (the form handed out) or PEM. */

@@ -27,6 +27,8 @@ export interface SignedEndpoint {
 
 function rejection(failure: AuthFailure): LbankError {
   switch (failure.reason) {
+    case 'parameters_over_limit':
+      return new LbankError(10003, failure.limit);
     case 'missing_parameter':
       return new LbankError(10001, failure.parameter);
     case 'invalid_echostr':

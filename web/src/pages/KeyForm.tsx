@@ -234,7 +234,7 @@ function KeyForm({ mode, initial, editing, onVerified }: KeyFormProps) {
               {values.ownPublicKey && (
                 <Field
                   label="RSA public key"
-                  hint="PEM (-----BEGIN PUBLIC KEY-----) or base64 SPKI, 2048 bits or more. Keygate keeps only the public key: your private key never leaves you, and no secret is shown after creation."
+                  hint="PEM (-----BEGIN PUBLIC KEY-----) or base64 SPKI, 2048 to 4096 bits, public exponent 65537. Keygate keeps only the public key: your private key never leaves you, and no secret is shown after creation."
                   error={shown('publicKey')}
                 >
                   <textarea
