@@ -1,6 +1,6 @@
 // What a signature check may cost, bounded: RSA keys of the sizes clients use with exponent 65537, a
-// cap on a signed request's parameters (refused before the key is looked up), and alternate encodings
-// tried only where they differ. Over real HTTP on SQLite and PostgreSQL.
+// cap on a signed request's parameters (refused before the key is looked up), one value per parameter
+// name, and alternate encodings tried only where they differ. Over real HTTP on SQLite and PostgreSQL.
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient, newEchostr } from '../src/client/index.js';
@@ -115,6 +115,36 @@ describe.each(DATABASE_KINDS)('the cost of a signature check on %s', (kind) => {
     const params = { orders: JSON.stringify(orders) };
     expect(sizeOf(params)).toBeLessThan(MAX_SIGNED_PARAMETER_BYTES);
     expect(code(await post(params))).toBe(0);
+  });
+
+  it('refuses a parameter given in both the query string and the body with 10003', async () => {
+    const signed = client.sign({ symbol: 'btc_usdt' }, { timestamp: harness.clock.now() });
+    const url = new URL(`/v2/${RESTRICTIONS}.do`, harness.kg.baseUrl);
+    url.search = 'symbol=eth_usdt';
+    const reply = await readReply(
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...signed.headers }, body: new URLSearchParams(signed.params).toString() }),
+    );
+    expect(code(reply)).toBe(10003);
+    expect(reply.body.msg).toContain('symbol is given more than once');
+    // Split between the two without overlap, the request is fine.
+    const split = client.sign({ symbol: 'btc_usdt' }, { timestamp: harness.clock.now() });
+    const { symbol, ...rest } = split.params;
+    url.search = new URLSearchParams({ symbol: symbol! }).toString();
+    const ok = await readReply(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...split.headers }, body: new URLSearchParams(rest).toString() }));
+    expect(code(ok)).toBe(0);
+  });
+
+  it('refuses a value that is not valid Unicode text with 10003, not a server error', async () => {
+    const signed = client.sign({ note: 'x' }, { timestamp: harness.clock.now() });
+    const response = await fetch(new URL(`/v2/${RESTRICTIONS}.do`, harness.kg.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signed.headers },
+      body: JSON.stringify({ ...signed.params, note: '\ud800' }),
+    });
+    const reply = await readReply(response);
+    expect(code(reply)).toBe(10003);
+    expect(reply.body.msg).toContain('not valid Unicode');
+    expect(harness.kg.logs.filter((l) => l.includes('"level":50'))).toEqual([]);
   });
 
   it('still verifies signatures over URL-encoded values wherever the encodings differ', async () => {
