@@ -104,6 +104,17 @@ describe.each(DATABASE_KINDS)('the CLI on %s', (kind) => {
     }
   });
 
+  it('refuses Transfer without IPs, and audit-key flags a key with Transfer', async () => {
+    await json('admin', 'user', 'create', '--email', 'mover@example.com');
+    const refused = await cli('admin', 'key', 'create', '--email', 'mover@example.com', '--name', 'mover', '--method', 'RSA', '--authority', 'read,transfer');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('keygate: ips: Transfer authority needs at least one IP address bound to the key.\n');
+    const mover = await json<{ apiKey: string; secret: string }>('admin', 'key', 'create', '--email', 'mover@example.com', '--name', 'mover', '--method', 'HmacSHA256', '--ips', '127.0.0.1', '--authority', 'read,transfer');
+    const report = await json<{ findings: Array<{ rule: string }> }>('audit-key', '--api-key', mover.apiKey, '--secret', mover.secret, '--base-url', keygate.baseUrl);
+    expect(report.findings.map((f) => f.rule)).toEqual(['transfer_enabled']);
+    expect((await cli('audit-key', '--api-key', mover.apiKey, '--secret', mover.secret, '--base-url', keygate.baseUrl)).stdout).toMatch(/Transfer is enabled/);
+  });
+
   it('explains refusals on stderr with a non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['admin', 'key', 'create', '--email', 'rsa@example.com', '--name', 'x', '--method', 'HmacSHA256'], /ips: .*HmacSHA256/],

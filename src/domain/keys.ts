@@ -6,6 +6,13 @@ import type { SignatureMethod } from './signing.js';
 export const AUTHORITIES = ['read', 'trade', 'withdraw', 'futures', 'transfer'] as const;
 export type Authority = (typeof AUTHORITIES)[number];
 
+/**
+ * Authority that moves funds out of the account (to an address, or at once and for good to another
+ * Keygate account): held only by a key bound to IP addresses, so that a leaked key alone moves nothing.
+ */
+export const IP_BOUND_AUTHORITIES: readonly Authority[] = ['withdraw', 'transfer'];
+const AUTHORITY_NAMES: Record<Authority, string> = { read: 'Read', trade: 'Trade', withdraw: 'Withdraw', futures: 'Futures', transfer: 'Transfer' };
+
 export const MAX_KEYS_PER_USER = 5;
 export const MAX_IPS_PER_KEY = 20;
 export const MAX_NAME_LENGTH = 20;
@@ -109,8 +116,11 @@ export function checkKeySettings(settings: KeySettings): void {
   if (settings.method === 'HmacSHA256' && settings.ips.length === 0) {
     violation('ips', 'required_for_hmac', 'An HmacSHA256 key needs at least one IP address (IP Address is required for HmacSHA256).');
   }
-  if (settings.authority.includes('withdraw') && settings.ips.length === 0) {
-    violation('ips', 'required_for_withdraw', 'Withdraw authority needs at least one IP address bound to the key.');
+  if (settings.ips.length > 0) return;
+  for (const authority of IP_BOUND_AUTHORITIES) {
+    if (settings.authority.includes(authority)) {
+      violation('ips', `required_for_${authority}`, `${AUTHORITY_NAMES[authority]} authority needs at least one IP address bound to the key.`);
+    }
   }
 }
 
@@ -125,11 +135,15 @@ export function authorityExpiresAt(key: { ips: readonly string[]; createdAt: num
   return key.ips.length > 0 ? null : key.createdAt + UNBOUND_AUTHORITY_LIFETIME_MS;
 }
 
-/** The authority a key holds at a given moment. */
+/**
+ * The authority a key holds at a given moment. A key without IPs never holds the IP-bound authority,
+ * even if it was stored with it (before Transfer needed IPs, or by a change made in the database).
+ */
 export function effectiveAuthority(key: { ips: readonly string[]; createdAt: number; authority: readonly Authority[] }, now: number): Authority[] {
+  if (key.ips.length > 0) return [...key.authority];
   const expiresAt = authorityExpiresAt(key);
   if (expiresAt !== null && now >= expiresAt) return ['read'];
-  return [...key.authority];
+  return key.authority.filter((authority) => !IP_BOUND_AUTHORITIES.includes(authority));
 }
 
 export function newApiKeyId(): string {
