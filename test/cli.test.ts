@@ -9,6 +9,7 @@ import { LbankClient } from '../src/client/index.js';
 import { newRsaKeyPair } from '../src/domain/keys.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { signedPost } from './support/requests.js';
+import { HUGE_EXPONENT, rsaPublicKeyPem } from './support/rsa.js';
 import { startKeygate, type RunningKeygate } from './support/server.js';
 
 const run = promisify(execFile);
@@ -87,6 +88,31 @@ describe.each(DATABASE_KINDS)('the CLI on %s', (kind) => {
     expect(own.secret).toBeNull();
     const ownClient = new LbankClient({ baseUrl: keygate.baseUrl, apiKey: own.apiKey, secret: pair.privateKey });
     expect(await ownClient.call('supplement/api_Restrictions')).toMatchObject({ ipRestrict: true });
+  });
+
+  it('refuses an RSA public key whose size or exponent would make every signature check costly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-cli-'));
+    for (const [name, pem, message] of [
+      ['huge-exponent.pem', rsaPublicKeyPem(2048, HUGE_EXPONENT), /^keygate: publicKey: The RSA key's public exponent must be 65537/],
+      ['8192.pem', rsaPublicKeyPem(8192, 65537n), /^keygate: publicKey: The RSA key must have 2048 to 4096 bits; this one has 8192\./],
+    ] as const) {
+      writeFileSync(join(dir, name), pem);
+      const result = await cli('admin', 'key', 'create', '--email', 'rsa@example.com', '--name', 'costly', '--method', 'RSA', '--ips', '127.0.0.1', '--public-key', join(dir, name));
+      expect(result.code, name).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('refuses Transfer without IPs, and audit-key flags a key with Transfer', async () => {
+    await json('admin', 'user', 'create', '--email', 'mover@example.com');
+    const refused = await cli('admin', 'key', 'create', '--email', 'mover@example.com', '--name', 'mover', '--method', 'RSA', '--authority', 'read,transfer');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('keygate: ips: Transfer authority needs at least one IP address bound to the key.\n');
+    const mover = await json<{ apiKey: string; secret: string }>('admin', 'key', 'create', '--email', 'mover@example.com', '--name', 'mover', '--method', 'HmacSHA256', '--ips', '127.0.0.1', '--authority', 'read,transfer');
+    const report = await json<{ findings: Array<{ rule: string }> }>('audit-key', '--api-key', mover.apiKey, '--secret', mover.secret, '--base-url', keygate.baseUrl);
+    expect(report.findings.map((f) => f.rule)).toEqual(['transfer_enabled']);
+    expect((await cli('audit-key', '--api-key', mover.apiKey, '--secret', mover.secret, '--base-url', keygate.baseUrl)).stdout).toMatch(/Transfer is enabled/);
   });
 
   it('explains refusals on stderr with a non-zero exit', async () => {

@@ -74,10 +74,16 @@ describe('key settings', () => {
     expect(violationOf(() => normaliseAuthority(['admin']))).toMatchObject({ field: 'authority', rule: 'unknown' });
   });
 
-  it('requires an IP for HmacSHA256 and for Withdraw', () => {
+  it('requires an IP for HmacSHA256, for Withdraw and for Transfer', () => {
     expect(violationOf(() => checkKeySettings({ name: 'a', method: 'HmacSHA256', ips: [], authority: ['read'] })).rule).toBe('required_for_hmac');
     expect(violationOf(() => checkKeySettings({ name: 'a', method: 'RSA', ips: [], authority: ['read', 'withdraw'] })).rule).toBe('required_for_withdraw');
-    expect(() => checkKeySettings({ name: 'a', method: 'RSA', ips: [], authority: ['read', 'trade'] })).not.toThrow();
+    expect(violationOf(() => checkKeySettings({ name: 'a', method: 'RSA', ips: [], authority: ['read', 'transfer'] }))).toMatchObject({
+      field: 'ips',
+      rule: 'required_for_transfer',
+      message: 'Transfer authority needs at least one IP address bound to the key.',
+    });
+    expect(() => checkKeySettings({ name: 'a', method: 'RSA', ips: [], authority: ['read', 'trade', 'futures'] })).not.toThrow();
+    expect(() => checkKeySettings({ name: 'a', method: 'RSA', ips: ['10.0.0.1'], authority: ['read', 'withdraw', 'transfer'] })).not.toThrow();
   });
 
   it('allows five keys per user', () => {
@@ -93,6 +99,12 @@ describe('validity', () => {
     expect(authorityExpiresAt(key)).toBe(created + UNBOUND_AUTHORITY_LIFETIME_MS);
     expect(effectiveAuthority({ ...key, authority: [...key.authority] }, created + UNBOUND_AUTHORITY_LIFETIME_MS - 1)).toEqual(['read', 'trade']);
     expect(effectiveAuthority({ ...key, authority: [...key.authority] }, created + UNBOUND_AUTHORITY_LIFETIME_MS)).toEqual(['read']);
+  });
+
+  it('never gives Withdraw or Transfer to a key without IPs, even one stored with them', () => {
+    const key = { ips: [], createdAt: created, authority: ['read', 'trade', 'withdraw', 'transfer'] as const };
+    expect(effectiveAuthority({ ...key, authority: [...key.authority] }, created)).toEqual(['read', 'trade']);
+    expect(effectiveAuthority({ ...key, ips: ['10.0.0.1'], authority: [...key.authority] }, created)).toEqual(['read', 'trade', 'withdraw', 'transfer']);
   });
 
   it('is permanent with an IP binding', () => {
@@ -125,6 +137,10 @@ describe('audit of a key against the best practices', () => {
   it('flags withdrawals, a missing IP binding and authority about to lapse', () => {
     const rules = auditRestrictions({ enableWithdrawals: true, ipRestrict: false, createTime: now - 25 * 86_400_000 }, now).map((f) => f.rule);
     expect(rules).toEqual(['withdrawals_enabled', 'no_ip_restriction', 'authority_expiring']);
+  });
+
+  it('flags Transfer as it flags withdrawals', () => {
+    expect(auditRestrictions({ enableWithdrawals: false, enableTransfer: true, ipRestrict: true, tradingAuthorityExpirationTime: null }, now).map((f) => f.rule)).toEqual(['transfer_enabled']);
   });
 
   it('is satisfied by a read-and-trade key bound to IPs', () => {

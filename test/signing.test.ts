@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  alternateEncodings,
   buildStringToSign,
   hmacSignature,
   md5UpperHex,
@@ -44,6 +45,36 @@ describe('the string to sign', () => {
     expect(buildStringToSign(params)).toBe('api_key=k&note=a b/c');
     expect(buildStringToSign(params, 'uri')).toBe('api_key=k&note=a%20b%2Fc');
     expect(buildStringToSign(params, 'form')).toBe('api_key=k&note=a+b%2Fc');
+  });
+});
+
+describe('the alternate encodings worth trying', () => {
+  /** What building every string would give: the encodings whose string differs from raw and from those before it. */
+  const distinct = (params: Record<string, string>) => {
+    const seen = new Set([buildStringToSign(params)]);
+    return (['uri', 'form'] as const).filter((encoding) => {
+      const text = buildStringToSign(params, encoding);
+      if (seen.has(text)) return false;
+      seen.add(text);
+      return true;
+    });
+  };
+
+  it('are exactly those whose string would differ, for every character of the BMP and a sample beyond it', () => {
+    for (let point = 0; point <= 0x10ffff; point += point < 0x10000 ? 1 : 0x3f) {
+      if (point >= 0xd800 && point <= 0xdfff) continue;
+      const params = { api_key: 'k', v: `a${String.fromCodePoint(point)}b` };
+      expect(alternateEncodings(params), `U+${point.toString(16)}`).toEqual(distinct(params));
+    }
+  });
+
+  it('are none for a request of plain values, and judge every value together', () => {
+    expect(alternateEncodings({ api_key: 'a65a79c3-fdc2-4aec-ae36-f8aad1129317', symbol: 'btc_usdt', price: '100.5', echostr: 'P3LHfw6tUIYWc8R2VQNy0ilKmdg5pjhbxC7' })).toEqual([]);
+    expect(alternateEncodings({ a: 'x!y' })).toEqual(['form']);
+    expect(alternateEncodings({ a: 'x/y' })).toEqual(['uri']);
+    expect(alternateEncodings({ a: 'x/y', b: 'x!y' })).toEqual(['uri', 'form']);
+    // sign is not signed, and empty values are left out.
+    expect(alternateEncodings({ a: 'x', sign: 'a+b/c=', c: '' })).toEqual([]);
   });
 });
 

@@ -6,6 +6,8 @@ import { TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient } from '../src/client/index.js';
+import { newRsaKeyPair } from '../src/domain/keys.js';
+import { insertApiKey } from '../src/storage/api-keys.js';
 import { fieldError, focusBehindDialog, isFocused, launchBrowser, screenshot, skipBrowserTests, watchErrors, type TestBrowser } from './support/browser.js';
 import type { PortalClient } from './support/portal.js';
 import { startPortal, type PortalHarness } from './support/portal-server.js';
@@ -123,6 +125,13 @@ describe.skipIf(skipBrowserTests)('portal forms in a browser (SQLite)', () => {
     await screenshot(page, 'create-new-api-withdraw-warning');
     await page.getByRole('checkbox', { name: 'Withdraw' }).uncheck();
     await expect.poll(() => warning.count()).toBe(0);
+    // Transfer moves funds to another account at once: the page says so as loudly.
+    await page.getByRole('checkbox', { name: 'Transfer' }).check();
+    const transferWarning = page.getByRole('alert').filter({ hasText: 'Do NOT enable transfers' });
+    await expect.poll(() => transferWarning.isVisible()).toBe(true);
+    expect(await transferWarning.innerText()).toContain('A key with Transfer must be bound to IP addresses.');
+    await page.getByRole('checkbox', { name: 'Transfer' }).uncheck();
+    await expect.poll(() => transferWarning.count()).toBe(0);
 
     // Read only cannot be turned off.
     const read = page.getByRole('checkbox', { name: 'Read only' });
@@ -155,6 +164,12 @@ describe.skipIf(skipBrowserTests)('portal forms in a browser (SQLite)', () => {
     expect(await confirm.isDisabled()).toBe(true);
     await page.getByRole('checkbox', { name: 'Withdraw' }).uncheck();
     expect(await confirm.isEnabled()).toBe(true);
+    // ...nor with Transfer.
+    await page.getByRole('checkbox', { name: 'Transfer' }).check();
+    await expect.poll(() => describedError('IP Address (Optional)')).toBe('Transfer authority needs at least one IP address bound to the key.');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByRole('checkbox', { name: 'Transfer' }).uncheck();
+    expect(await confirm.isEnabled()).toBe(true);
 
     // Beyond LBank: bring your own public key.
     await page.getByRole('checkbox', { name: 'Use my own RSA public key' }).check();
@@ -169,6 +184,30 @@ describe.skipIf(skipBrowserTests)('portal forms in a browser (SQLite)', () => {
     await expect.poll(() => page.getByLabel('IP Address (Required)').isVisible()).toBe(true);
     expect(await page.getByTestId('ip-note').innerText()).toBe('Permanent validity');
     expect(await page.getByLabel('RSA public key', { exact: true }).count()).toBe(0);
+  });
+
+  it('opens a key stored with Transfer and no IPs with the reason it cannot be saved as it is', async () => {
+    const account = await signedIn();
+    const user = (await harness.kg.app.accounts.findByEmail(account.email))!;
+    const apiKey = crypto.randomUUID();
+    // Stored before Transfer needed IPs: written straight into the database.
+    await insertApiKey(harness.kg.app.database.db, {
+      apiKey, userId: user.id, name: 'legacy', method: 'RSA', ips: [], authority: ['read', 'transfer'], secretSealed: null,
+      publicKey: newRsaKeyPair().publicKey, status: 'enabled', createdAt: harness.clock.now(),
+    });
+    await page.goto(`/my-api/edit/${apiKey}`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Edit API' }).isVisible()).toBe(true);
+    await expect.poll(() => describedError('IP Address (Optional)')).toBe('Transfer authority needs at least one IP address bound to the key.');
+    const confirm = page.getByRole('button', { name: 'Confirm' });
+    await page.getByLabel('API Name').fill('renamed');
+    expect(await confirm.isDisabled()).toBe(true);
+    // Either remedy makes it savable: bind an IP, or give up Transfer.
+    await page.getByLabel('IP Address (Optional)').fill('192.0.2.7');
+    await expect.poll(() => confirm.isEnabled()).toBe(true);
+    await page.getByLabel('IP Address (Optional)').fill('');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByRole('checkbox', { name: 'Transfer' }).uncheck();
+    await expect.poll(() => confirm.isEnabled()).toBe(true);
   });
 
   it('creates an RSA key without IPs: 30 days of trading authority, and the private key shown once', async () => {

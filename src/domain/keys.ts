@@ -6,6 +6,13 @@ import type { SignatureMethod } from './signing.js';
 export const AUTHORITIES = ['read', 'trade', 'withdraw', 'futures', 'transfer'] as const;
 export type Authority = (typeof AUTHORITIES)[number];
 
+/**
+ * Authority that moves funds out of the account (to an address, or at once and for good to another
+ * Keygate account): held only by a key bound to IP addresses, so that a leaked key alone moves nothing.
+ */
+export const IP_BOUND_AUTHORITIES: readonly Authority[] = ['withdraw', 'transfer'];
+const AUTHORITY_NAMES: Record<Authority, string> = { read: 'Read', trade: 'Trade', withdraw: 'Withdraw', futures: 'Futures', transfer: 'Transfer' };
+
 export const MAX_KEYS_PER_USER = 5;
 export const MAX_IPS_PER_KEY = 20;
 export const MAX_NAME_LENGTH = 20;
@@ -109,8 +116,11 @@ export function checkKeySettings(settings: KeySettings): void {
   if (settings.method === 'HmacSHA256' && settings.ips.length === 0) {
     violation('ips', 'required_for_hmac', 'An HmacSHA256 key needs at least one IP address (IP Address is required for HmacSHA256).');
   }
-  if (settings.authority.includes('withdraw') && settings.ips.length === 0) {
-    violation('ips', 'required_for_withdraw', 'Withdraw authority needs at least one IP address bound to the key.');
+  if (settings.ips.length > 0) return;
+  for (const authority of IP_BOUND_AUTHORITIES) {
+    if (settings.authority.includes(authority)) {
+      violation('ips', `required_for_${authority}`, `${AUTHORITY_NAMES[authority]} authority needs at least one IP address bound to the key.`);
+    }
   }
 }
 
@@ -125,11 +135,15 @@ export function authorityExpiresAt(key: { ips: readonly string[]; createdAt: num
   return key.ips.length > 0 ? null : key.createdAt + UNBOUND_AUTHORITY_LIFETIME_MS;
 }
 
-/** The authority a key holds at a given moment. */
+/**
+ * The authority a key holds at a given moment. A key without IPs never holds the IP-bound authority,
+ * even if it was stored with it (before Transfer needed IPs, or by a change made in the database).
+ */
 export function effectiveAuthority(key: { ips: readonly string[]; createdAt: number; authority: readonly Authority[] }, now: number): Authority[] {
+  if (key.ips.length > 0) return [...key.authority];
   const expiresAt = authorityExpiresAt(key);
   if (expiresAt !== null && now >= expiresAt) return ['read'];
-  return [...key.authority];
+  return key.authority.filter((authority) => !IP_BOUND_AUTHORITIES.includes(authority));
 }
 
 export function newApiKeyId(): string {
@@ -167,14 +181,36 @@ export function parseRsaPublicKey(input: string): string {
   } catch {
     violation('publicKey', 'format', 'The public key must be an RSA public key in PEM form or base64 SPKI (DER).');
   }
-  if (key.asymmetricKeyType !== 'rsa') violation('publicKey', 'type', 'The public key must be an RSA key.');
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < 2048) violation('publicKey', 'size', `The RSA key must have at least 2048 bits; this one has ${bits}.`);
+  const refused = rsaCostViolation(key);
+  if (refused) throw new KeyRuleError(refused);
   return key.export({ format: 'der', type: 'spki' }).toString('base64');
 }
 
-export function rsaPublicKeyObject(spkiBase64: string): KeyObject {
-  return createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 4096;
+export const RSA_PUBLIC_EXPONENT = 65537n;
+
+/**
+ * Verifying a signature costs what the key makes it cost: a large modulus or public exponent would let
+ * the key's owner make every request expensive (even with the key disabled: the signature is checked
+ * first). Only the sizes clients use, with the exponent every RSA tool uses, are accepted.
+ */
+function rsaCostViolation(key: KeyObject): KeyRuleViolation | undefined {
+  if (key.asymmetricKeyType !== 'rsa') return { field: 'publicKey', rule: 'type', message: 'The public key must be an RSA key.' };
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) {
+    return { field: 'publicKey', rule: 'size', message: `The RSA key must have ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits; this one has ${bits}.` };
+  }
+  if (key.asymmetricKeyDetails?.publicExponent !== RSA_PUBLIC_EXPONENT) {
+    return { field: 'publicKey', rule: 'exponent', message: `The RSA key's public exponent must be ${RSA_PUBLIC_EXPONENT} (the default of every RSA tool).` };
+  }
+  return undefined;
+}
+
+/** A stored public key, ready to verify; undefined for one stored before the cost rule that breaks it (it verifies nothing). */
+export function rsaPublicKeyObject(spkiBase64: string): KeyObject | undefined {
+  const key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+  return rsaCostViolation(key) ? undefined : key;
 }
 
 /** Loads an RSA private key given as base64 PKCS#8 DER (the form handed out) or PEM. */

@@ -5,16 +5,23 @@ import type { KeyObject } from 'node:crypto';
 import { effectiveAuthority, type Authority, type KeyStatus } from './keys.js';
 import { keyCharge, type RateCharge, type RateClass, type RateLimits } from './rate-limits.js';
 import {
+  alternateEncodings,
   buildStringToSign,
   md5UpperHex,
   verifyHmacSignature,
   verifyRsaSignature,
   type SignatureMethod,
-  type ValueEncoding,
 } from './signing.js';
 
 /** How far ahead of the server's clock a timestamp may be. */
 export const MAX_CLOCK_AHEAD_MS = 1000;
+/**
+ * Bounds on a signed request's parameters (authentication ones included), checked before anything
+ * else: building and hashing the strings to sign grows with them. The largest legitimate request, a
+ * batch of 50 orders, is about a dozen parameters and 10 KiB.
+ */
+export const MAX_SIGNED_PARAMETERS = 64;
+export const MAX_SIGNED_PARAMETER_BYTES = 16 * 1024;
 const ECHOSTR_PATTERN = /^[A-Za-z0-9]{30,40}$/;
 
 /** A key as the verifier needs it: secret material already usable. */
@@ -54,6 +61,14 @@ export interface ClaimResult {
   signedBeforeReset?: boolean;
 }
 
+/**
+ * Remembers each (apiKey, echostr) for as long as a copy of its request could still be accepted.
+ * Every implementation keeps this contract, judged by its own clock `now` at the moment of the claim:
+ * - the nonce is kept (a second claim fails) while now < expiresAt;
+ * - a claim made when now >= expiresAt fails too: the request went stale on its way to the claim,
+ *   and storing it would protect nothing (the copy that follows would find it already expired).
+ * The domain passes as expiresAt the first instant at which the request's timestamp is refused.
+ */
 export interface ReplayGuard {
   /**
    * Records (apiKey, echostr) until expiresAt and, once claimed, counts the request against `rate`.
@@ -83,6 +98,7 @@ export interface SignedRequest {
 }
 
 export type AuthFailure =
+  | { reason: 'parameters_over_limit'; limit: string }
   | { reason: 'missing_parameter'; parameter: string }
   | { reason: 'invalid_echostr' }
   | { reason: 'stale_timestamp' }
@@ -112,6 +128,8 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
     const fromHeader = request.headers[name];
     if (fromHeader !== undefined && fromHeader !== '') signed[name] = fromHeader;
   }
+  const oversized = parameterLimitBroken(signed);
+  if (oversized) return { ok: false, reason: 'parameters_over_limit', limit: oversized };
   for (const name of REQUIRED) {
     if (!signed[name]) return { ok: false, reason: 'missing_parameter', parameter: name };
   }
@@ -119,7 +137,7 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
 
   if (!ECHOSTR_PATTERN.test(echostr)) return { ok: false, reason: 'invalid_echostr' };
   const sentAt = /^\d{1,16}$/.test(timestamp) ? Number(timestamp) : NaN;
-  if (!Number.isFinite(sentAt) || sentAt < request.now - context.recvWindowMs || sentAt > request.now + MAX_CLOCK_AHEAD_MS) {
+  if (!Number.isFinite(sentAt) || request.now >= firstRefusedInstant(sentAt, context.recvWindowMs) || sentAt > request.now + MAX_CLOCK_AHEAD_MS) {
     return { ok: false, reason: 'stale_timestamp' };
   }
 
@@ -130,11 +148,12 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
   if (method !== found.method) return { ok: false, reason: 'method_mismatch', expected: found.method, key: found };
 
   const stringToSign = buildStringToSign(signed);
-  if (!signatureMatches(found, stringToSign, sign) && !alternateEncodingMatches(found, signed, stringToSign, sign)) {
+  if (!signatureMatches(found, stringToSign, sign) && !alternateEncodingMatches(found, signed, sign)) {
     return { ok: false, reason: 'bad_signature', stringToSign, key: found };
   }
 
-  const claim = await context.replayGuard.claim(apiKey, echostr, sentAt + context.recvWindowMs, keyCharge(context.rateLimits, apiKey, request.rateClass), sentAt);
+  // A timestamp exactly recvWindowMs old is still accepted: the nonce must outlive that instant.
+  const claim = await context.replayGuard.claim(apiKey, echostr, firstRefusedInstant(sentAt, context.recvWindowMs), keyCharge(context.rateLimits, apiKey, request.rateClass), sentAt);
   if (claim.current === null) return { ok: false, reason: 'unknown_key' };
   const key: VerifiableKey = claim.current ? { ...found, ...claim.current } : found;
   if (key.status !== 'enabled') return { ok: false, reason: 'unknown_key' };
@@ -147,6 +166,21 @@ export async function authenticateSignedRequest(request: SignedRequest, context:
   return { ok: true, key };
 }
 
+/** Which bound on the parameters a request breaks, in words, or undefined. */
+function parameterLimitBroken(params: Readonly<Record<string, string>>): string | undefined {
+  const names = Object.keys(params);
+  if (names.length > MAX_SIGNED_PARAMETERS) return `at most ${MAX_SIGNED_PARAMETERS} parameters; this request has ${names.length}`;
+  let bytes = 0;
+  for (const name of names) bytes += Buffer.byteLength(name) + Buffer.byteLength(params[name]!);
+  if (bytes > MAX_SIGNED_PARAMETER_BYTES) return `at most ${MAX_SIGNED_PARAMETER_BYTES} bytes of parameter names and values; this request has ${bytes}`;
+  return undefined;
+}
+
+/** The first instant at which a request sent at sentAt is outside the receive window (one that old is still in). */
+function firstRefusedInstant(sentAt: number, recvWindowMs: number): number {
+  return sentAt + recvWindowMs + 1;
+}
+
 function signatureMatches(key: VerifiableKey, stringToSign: string, sign: string): boolean {
   const digest = md5UpperHex(stringToSign);
   if (key.method === 'HmacSHA256') return key.hmacSecret !== undefined && verifyHmacSignature(digest, key.hmacSecret, sign);
@@ -154,15 +188,8 @@ function signatureMatches(key: VerifiableKey, stringToSign: string, sign: string
 }
 
 /** Clients that URL-encode values before signing (hummingbot, LBank's Node connector) are accepted too. */
-function alternateEncodingMatches(key: VerifiableKey, signed: Record<string, string>, raw: string, sign: string): boolean {
-  const tried = new Set([raw]);
-  for (const encoding of ['uri', 'form'] as ValueEncoding[]) {
-    const candidate = buildStringToSign(signed, encoding);
-    if (tried.has(candidate)) continue;
-    tried.add(candidate);
-    if (signatureMatches(key, candidate, sign)) return true;
-  }
-  return false;
+function alternateEncodingMatches(key: VerifiableKey, signed: Record<string, string>, sign: string): boolean {
+  return alternateEncodings(signed).some((encoding) => signatureMatches(key, buildStringToSign(signed, encoding), sign));
 }
 
 /** Whether a key holds an authority right now (non-read authority of an unbound key lapses). */

@@ -17,7 +17,8 @@ const USE_RECORD_INTERVAL_MS = 1000;
 export class KeyDirectory {
   #rows = new Map<string, ApiKeyRecord | undefined>();
   #rowsStamp: number | undefined;
-  readonly #material = new Map<string, string | KeyObject>();
+  /** null: a stored RSA key outside the accepted sizes, which verifies nothing. */
+  readonly #material = new Map<string, string | KeyObject | null>();
   readonly #lastRecorded = new Map<string, { at: number; ip: string }>();
   #pendingUses = new Map<string, { at: number; ip: string }>();
   #flushTimer: NodeJS.Timeout | undefined;
@@ -48,7 +49,8 @@ export class KeyDirectory {
     if (record.method === 'HmacSHA256' && record.secretSealed) {
       key.hmacSecret = this.#materialise(record.secretSealed, () => this.secretBox.open(record.secretSealed!, secretContext(record.apiKey))) as string;
     } else if (record.method === 'RSA' && record.publicKey) {
-      key.rsaPublicKey = this.#materialise(record.publicKey, () => rsaPublicKeyObject(record.publicKey!)) as KeyObject;
+      const publicKey = this.#materialise(record.publicKey, () => rsaPublicKeyObject(record.publicKey!) ?? null) as KeyObject | null;
+      if (publicKey) key.rsaPublicKey = publicKey;
     }
     return key;
   }
@@ -105,7 +107,7 @@ export class KeyDirectory {
     return record;
   }
 
-  #materialise(sealed: string, make: () => string | KeyObject): string | KeyObject {
+  #materialise(sealed: string, make: () => string | KeyObject | null): string | KeyObject | null {
     let value = this.#material.get(sealed);
     if (value === undefined) {
       if (this.#material.size >= MATERIAL_CACHE_LIMIT) this.#material.clear();

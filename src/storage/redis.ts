@@ -177,7 +177,9 @@ export class RedisReplayGuard implements ReplayGuard {
 
   async claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge, sentAt = expiresAt): Promise<ClaimResult> {
     const now = this.now();
-    const ttl = Math.max(1, expiresAt - now) + CLOCK_SKEW_MS;
+    // The ReplayGuard contract: a request already stale at its claim is refused, not remembered.
+    if (now >= expiresAt) return { claimed: false };
+    const ttl = expiresAt - now + CLOCK_SKEW_MS;
     const [outcome, epoch, generation] = await this.shared.claim(apiKey, echostr, now, ttl, sentAt, rate);
     const current = await this.#state(apiKey, `${epoch}:${generation}`);
     if (outcome === 0) return { claimed: false, signedBeforeReset: true, current };

@@ -26,6 +26,8 @@ export class MemoryReplayGuard implements ReplayGuard {
   async claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge): Promise<ClaimResult> {
     const now = this.now();
     this.#forget(now);
+    // See ReplayGuard: live while now < until; a claim already past its expiry protects nothing.
+    if (expiresAt <= now) return { claimed: false };
     const id = `${apiKey}\n${echostr}`;
     const until = this.#seen.get(id);
     if (until !== undefined && until > now) return { claimed: false };
@@ -71,10 +73,12 @@ export class DatabaseReplayGuard implements ReplayGuard {
       this.#nextSweep = now + 10_000;
       await this.db.deleteFrom('replay_nonces').where('expires_at', '<=', now).execute();
     }
-    // A row whose window has passed no longer counts (the sweep may not have reached it yet).
+    // See ReplayGuard: a row is live while now < expires_at, so one whose window has passed no longer
+    // counts (the sweep may not have reached it yet); a claim already past its own expiry inserts nothing.
     const { rows } = await sql<{ claimed: number | string; status: string | null; ips: string | null; authority: string | null }>`
       WITH claim AS (
-        INSERT INTO replay_nonces (api_key, echostr, expires_at) VALUES (${apiKey}, ${echostr}, ${expiresAt})
+        INSERT INTO replay_nonces (api_key, echostr, expires_at)
+        SELECT ${apiKey}::text, ${echostr}::text, ${expiresAt}::bigint WHERE ${expiresAt}::bigint > ${now}::bigint
         ON CONFLICT (api_key, echostr) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_nonces.expires_at <= ${now}
         RETURNING 1
       )

@@ -33,6 +33,7 @@ export function ipsError(ips: string, method: Method, authority: readonly Author
   if (ips === '') {
     if (method === 'HmacSHA256') return 'IP Address is required for HmacSHA256: enter at least one IP address.';
     if (authority.includes('withdraw')) return 'Withdraw authority needs at least one IP address bound to the key.';
+    if (authority.includes('transfer')) return 'Transfer authority needs at least one IP address bound to the key.';
     return undefined;
   }
   if (/\s/.test(ips)) return 'Separate multiple IP addresses with commas, without spaces (for example: 192.168.1.1,192.168.1.2).';

@@ -108,7 +108,7 @@ function keyRuleCode(error: KeyRuleError): PortalErrorCode {
       return 'key_method_invalid';
     case 'ips':
       if (rule === 'max_ips') return 'key_ips_too_many';
-      if (rule === 'required_for_hmac' || rule === 'required_for_withdraw') return 'key_ip_required';
+      if (rule.startsWith('required_for_')) return 'key_ip_required';
       return 'key_ips_invalid';
     case 'authority':
       return 'key_authority_invalid';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
 import type { Authority } from '../../domain/keys.js';
 import { authenticateSignedRequest, holdsAuthority, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
-import { canonicalIp } from '../../domain/keys.js';
+import { canonicalIp, IP_BOUND_AUTHORITIES } from '../../domain/keys.js';
 import { rejectionReason } from '../../domain/audit.js';
 import type { RateClass } from '../../domain/rate-limits.js';
 import { success } from './envelope.js';
@@ -30,6 +30,8 @@ export interface SignedEndpoint {
 
 function rejection(failure: AuthFailure): LbankError {
   switch (failure.reason) {
+    case 'parameters_over_limit':
+      return new LbankError(10003, failure.limit);
     case 'missing_parameter':
       return new LbankError(10001, failure.parameter);
     case 'invalid_echostr':
@@ -76,7 +78,9 @@ export function registerSignedEndpoints(server: FastifyInstance, app: App, endpo
       const authority = typeof endpoint.authority === 'function' ? endpoint.authority(params) : endpoint.authority;
       if (!holdsAuthority(result.key, authority, now)) {
         auditRejection(app, result.key, 'authority_missing', clientIp, now);
-        throw authority === 'withdraw' ? new LbankError(10100) : new LbankError(10022, `this key does not hold ${authority} authority`);
+        const unbound = result.key.ips.length === 0 && IP_BOUND_AUTHORITIES.includes(authority) && result.key.authority.includes(authority);
+        const detail = `this key does not hold ${authority} authority${unbound ? ': it needs an IP whitelist' : ''}`;
+        throw authority === 'withdraw' ? new LbankError(10100, unbound ? detail : undefined) : new LbankError(10022, detail);
       }
       app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
       return success(await endpoint.handler({ key: result.key, params, now }), app.now());

@@ -39,6 +39,10 @@ export function ApiDocPage() {
         <li>
           <strong>Withdraw</strong>: withdrawals. Do not enable it for trading bots; it needs an IP binding.
         </li>
+        <li>
+          <strong>Transfer</strong>: transfers to another Keygate account, settled at once and for good. Do not enable it for trading bots; it needs an IP
+          binding, as Withdraw does.
+        </li>
       </ul>
       <h2>IP binding</h2>
       <p>

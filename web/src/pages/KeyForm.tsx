@@ -76,7 +76,10 @@ interface KeyFormProps {
 function KeyForm({ mode, initial, editing, onVerified }: KeyFormProps) {
   const me = useMe();
   const [values, setValues] = useState<FormValues>(initial);
-  const [touched, setTouched] = useState<Partial<Record<FormField, boolean>>>({});
+  // A key stored before a rule it now breaks (Transfer without IPs) opens with the reason shown.
+  const [touched, setTouched] = useState<Partial<Record<FormField, boolean>>>(() =>
+    mode === 'edit' && ipsError(initial.ips, initial.method, initial.authority) ? { ips: true } : {},
+  );
   const [serverErrors, setServerErrors] = useState<Partial<Record<FormField, string>>>({});
   const [formError, setFormError] = useState<string>();
   const [verifying, setVerifying] = useState(false);
@@ -104,7 +107,7 @@ function KeyForm({ mode, initial, editing, onVerified }: KeyFormProps) {
   const toggleAuthority = (authority: Authority, on: boolean) => {
     const next = AUTHORITIES.filter((a) => a === 'read' || (a === authority ? on : values.authority.includes(a)));
     set('authority', next);
-    if (authority === 'withdraw') setTouched((t) => ({ ...t, ips: true }));
+    if (authority === 'withdraw' || authority === 'transfer') setTouched((t) => ({ ...t, ips: true }));
   };
 
   const verified = async (codes: { emailCode: string; totp: string }) => {
@@ -224,6 +227,15 @@ function KeyForm({ mode, initial, editing, onVerified }: KeyFormProps) {
               </div>
             </div>
           )}
+          {values.authority.includes('transfer') && (
+            <div className="banner danger" role="alert">
+              <WarningIcon />
+              <div>
+                <strong>Do NOT enable transfers unless you truly need them.</strong> Trading bots never do. Anyone who obtains a key with Transfer can move
+                your assets to another Keygate account at once, with no way back. A key with Transfer must be bound to IP addresses.
+              </div>
+            </div>
+          )}
 
           {rsa && mode === 'create' && (
             <div className="own-key">
@@ -234,7 +246,7 @@ function KeyForm({ mode, initial, editing, onVerified }: KeyFormProps) {
               {values.ownPublicKey && (
                 <Field
                   label="RSA public key"
-                  hint="PEM (-----BEGIN PUBLIC KEY-----) or base64 SPKI, 2048 bits or more. Keygate keeps only the public key: your private key never leaves you, and no secret is shown after creation."
+                  hint="PEM (-----BEGIN PUBLIC KEY-----) or base64 SPKI, 2048 to 4096 bits, public exponent 65537. Keygate keeps only the public key: your private key never leaves you, and no secret is shown after creation."
                   error={shown('publicKey')}
                 >
                   <textarea
