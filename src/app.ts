@@ -8,6 +8,7 @@ import { createLogger } from './logging.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
 import { AccountService } from './services/accounts.js';
+import type { PasswordHasher } from './security/password-hashing.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { AuditLog } from './services/audit.js';
 import { AuthenticatorService } from './services/authenticator.js';
@@ -70,6 +71,8 @@ export interface AppOverrides {
   mailer?: Mailer;
   /** false: do not run the exchange's matching engine in this process (the CLI). */
   exchange?: boolean;
+  /** Wraps or replaces the Argon2id password hasher (a test counts its calls). */
+  passwordHasher?: PasswordHasher;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -82,7 +85,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
-  const accounts = new AccountService(database, now);
+  const accounts = new AccountService(database, now, overrides.passwordHasher);
   const apiKeys = new ApiKeyService(
     database,
     secretBox,
@@ -134,7 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throttle,
     emailCodes,
     authenticator,
-    signIn: new SignInService(accounts, emailCodes, authenticator, sessions, throttle, audit),
+    signIn: new SignInService(accounts, emailCodes, authenticator, sessions, throttle, audit, database, now),
     keyLifecycle: new KeyLifecycleService(apiKeys, authenticator, verification, audit),
     security: new SecuritySettingsService(emailCodes, authenticator, verification, audit),
     audit,

@@ -209,3 +209,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainMs: integer(env, 'KEYGATE_DRAIN_SECONDS', 0, 0, 300) * 1000,
   };
 }
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** What an operator should hear at start about a configuration that works but is probably not meant. */
+export function startupWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.databaseUrl && !config.redisUrl) {
+    warnings.push('PostgreSQL without REDIS_URL: replay nonces are checked in the database (a round trip per signed request) and rate limits are counted per server. A fleet should set REDIS_URL.');
+  }
+  if (!isLoopback(config.host) && config.trustProxy.length === 0) {
+    warnings.push(
+      `Listening on ${config.host} without KEYGATE_TRUST_PROXY: behind a TLS-terminating proxy the session cookie is sent without the Secure flag, and client addresses are the proxy's. Set KEYGATE_TRUST_PROXY to the proxy's address.`,
+    );
+  }
+  return warnings;
+}

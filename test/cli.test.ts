@@ -1,11 +1,12 @@
 // bin/keygate as a separate process against the database a running server uses (npm test builds first).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient } from '../src/client/index.js';
+import { loadConfig, startupWarnings } from '../src/config.js';
 import { newRsaKeyPair } from '../src/domain/keys.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { signedPost } from './support/requests.js';
@@ -29,6 +30,20 @@ async function keygateCli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Cl
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** Runs the CLI with `input` on its standard input. */
+function keygateCliWithInput(env: NodeJS.ProcessEnv, input: string, ...args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 describe.each(DATABASE_KINDS)('the CLI on %s', (kind) => {
@@ -157,6 +172,35 @@ describe.each(DATABASE_KINDS)('the CLI on %s', (kind) => {
       sign: 'fe05d19c268d7e77bbff80dd7ff4ff5cea959cadd384534380b7295ced77afbe',
     });
   });
+
+  it('takes passwords and secrets from a file or standard input, out of sight of ps', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-cli-'));
+    const passwordFile = join(dir, 'password');
+    writeFileSync(passwordFile, 'a passphrase from a file\n', { mode: 0o600 });
+    await json('admin', 'user', 'create', '--email', 'filed@example.com', '--password-file', passwordFile);
+    const created = await keygateCliWithInput(keygate.env, 'a passphrase from stdin\n', 'admin', 'user', 'create', '--email', 'piped@example.com', '--password-file', '-', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const login = async (email: string, password: string) =>
+      (await fetch(new URL('/api/v1/auth/login', keygate.baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).status;
+    expect(await login('filed@example.com', 'a passphrase from a file')).toBe(200);
+    expect(await login('piped@example.com', 'a passphrase from stdin')).toBe(200);
+
+    const both = await cli('admin', 'user', 'create', '--email', 'both@example.com', '--password', 'x', '--password-file', passwordFile);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/--password or --password-file, not both/);
+    const missing = await cli('admin', 'user', 'create', '--email', 'none@example.com', '--password-file', join(dir, 'nothing'));
+    expect(missing.stderr).toMatch(/--password-file: cannot read .*ENOENT/);
+
+    const args = ['sign', '--method', 'HmacSHA256', '--api-key', 'k', '--timestamp', '1700000000000', '--echostr', 'P3LHfw6tUIYWc8R2VQNy0ilKmdg5pjhbxC7', 'a=1', '--json'];
+    const inline = JSON.parse((await cli(...args, '--secret', '374289492B19EBC9AEBF462E41B89D04')).stdout) as { sign: string };
+    const piped = await keygateCliWithInput(keygate.env, '374289492B19EBC9AEBF462E41B89D04\n', ...args, '--secret-file', '-');
+    expect(JSON.parse(piped.stdout)).toEqual(inline);
+
+    const help = await cli('admin', 'user', 'create', '--help');
+    expect(help.stdout).toMatch(/--password-file <file>/);
+    expect(help.stdout).toMatch(/visible to other users in `ps`/);
+    expect((await cli('audit-key', '--help')).stdout).toMatch(/--secret-file <file>/);
+  });
 });
 
 describe('the CLI settling withdrawals and setting fees', () => {
@@ -192,6 +236,15 @@ describe('the CLI settling withdrawals and setting fees', () => {
 });
 
 describe('the CLI configuration', () => {
+  it('warns at start when the server listens beyond loopback without a trusted proxy (no Secure cookie)', () => {
+    const base = { KEYGATE_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    expect(startupWarnings(loadConfig({ ...base, HOST: '127.0.0.1' }))).toEqual([]);
+    const exposed = startupWarnings(loadConfig({ ...base, HOST: '0.0.0.0' }));
+    expect(exposed).toHaveLength(1);
+    expect(exposed[0]).toMatch(/without KEYGATE_TRUST_PROXY: .* without the Secure flag/);
+    expect(startupWarnings(loadConfig({ ...base, HOST: '0.0.0.0', KEYGATE_TRUST_PROXY: '10.0.0.1' }))).toEqual([]);
+  });
+
   it('stops with a message naming a bad variable', async () => {
     const result = await keygateCli({ ...process.env, KEYGATE_RECV_WINDOW_MS: 'soon' }, 'admin', 'key', 'list', '--email', 'a@b.io');
     expect(result.code).toBe(1);

@@ -181,7 +181,7 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
     expect((await client.patch(`/api/v1/api-keys/${info.apiKey}`, { ips: '127.0.0.1', emailCode: editBack, totp: portal.nextTotp(seed) })).status).toBe(200);
     await lbank.call('supplement/api_Restrictions');
 
-    // Disable and enable need only the session and CSRF token, and apply on the next request.
+    // Disabling needs only the session and CSRF token, and applies on the next request.
     expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/disable`, undefined, { csrf: false }), 403, 'csrf_token_invalid');
     expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/disable`, undefined, { csrf: 'forged-token' }), 403, 'csrf_token_invalid');
     await lbank.call('supplement/api_Restrictions');
@@ -189,7 +189,18 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
     expect(disabled.status).toBe(200);
     expect(disabled.body.status).toBe('disabled');
     await expect(lbank.call('supplement/api_Restrictions')).rejects.toMatchObject({ code: 10005 });
-    expect((await client.post(`/api/v1/api-keys/${info.apiKey}/enable`)).body.status).toBe('enabled');
+    // Enabling is not revoking: a session alone (a stolen cookie and its CSRF token) cannot bring the
+    // key back; it takes the Security Verification, as an edit does.
+    const bare = expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/enable`), 400, 'invalid_request');
+    expect(bare.field).toBe('emailCode');
+    expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/enable`, { emailCode: '123456', totp: portal.nextTotp(seed) }), 400, 'email_code_expired');
+    await expect(lbank.call('supplement/api_Restrictions')).rejects.toMatchObject({ code: 10005 });
+    portal.afterCooldown();
+    const enableCode = await portal.emailCode(client, address, 'enable_api_key');
+    const enableMail = harness.mail.to(address).at(-1)!;
+    expect(enableMail.text).toMatch(/enable an API key again/);
+    expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/enable`, { emailCode: enableCode, totp: '000000' }), 400, 'totp_incorrect');
+    expect((await client.post(`/api/v1/api-keys/${info.apiKey}/enable`, { emailCode: enableCode, totp: portal.nextTotp(seed) })).body.status).toBe('enabled');
     await lbank.call('supplement/api_Restrictions');
 
     // Deleted in the portal: refused by the signed API on the next request.
@@ -202,7 +213,7 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
     expect(refusal).toMatchObject({ code: 10005 });
     expect((await client.get('/api/v1/api-keys')).body).toEqual({ keys: [] });
     expectError(await client.delete(`/api/v1/api-keys/${info.apiKey}`), 404, 'api_key_not_found');
-    expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/enable`), 404, 'api_key_not_found');
+    expectError(await client.post(`/api/v1/api-keys/${info.apiKey}/enable`, { emailCode: '123456', totp: '123456' }), 404, 'api_key_not_found');
 
     // Nothing secret reached the server's log.
     const log = harness.kg.logs.join('\n');
@@ -335,7 +346,7 @@ describe.each(DATABASE_KINDS)('portal API keys (%s)', (kind) => {
 
     expect((await other.client.get('/api/v1/api-keys')).body).toEqual({ keys: [] });
     expectError(await other.client.post(`/api/v1/api-keys/${key.apiKey}/disable`), 404, 'api_key_not_found');
-    expectError(await other.client.post(`/api/v1/api-keys/${key.apiKey}/enable`), 404, 'api_key_not_found');
+    expectError(await other.client.post(`/api/v1/api-keys/${key.apiKey}/enable`, { emailCode: '123456', totp: '123456' }), 404, 'api_key_not_found');
     expectError(await other.client.delete(`/api/v1/api-keys/${key.apiKey}`), 404, 'api_key_not_found');
     portal.afterCooldown();
     const editCode = await portal.emailCode(other.client, other.address, 'edit_api_key');

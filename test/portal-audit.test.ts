@@ -44,7 +44,9 @@ describe.each(DATABASE_KINDS)('portal audit log (%s)', (kind) => {
     const editCode = await portal.emailCode(client, address, 'edit_api_key');
     expect((await client.patch(`/api/v1/api-keys/${key.apiKey}`, { name: 'renamed key', emailCode: editCode, totp: portal.nextTotp(seed) })).status).toBe(200);
     await client.post(`/api/v1/api-keys/${key.apiKey}/disable`);
-    await client.post(`/api/v1/api-keys/${key.apiKey}/enable`);
+    portal.afterCooldown();
+    const enableCode = await portal.emailCode(client, address, 'enable_api_key');
+    expect((await client.post(`/api/v1/api-keys/${key.apiKey}/enable`, { emailCode: enableCode, totp: portal.nextTotp(seed) })).status).toBe(200);
     await client.delete(`/api/v1/api-keys/${key.apiKey}`);
     const other = portal.client();
     expect((await other.post('/api/v1/auth/login', { email: address, password: 'a long and unusual passphrase', totp: portal.nextTotp(seed) })).status).toBe(200);

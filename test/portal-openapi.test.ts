@@ -189,7 +189,10 @@ describe.each(DATABASE_KINDS)('portal OpenAPI description (%s)', (kind) => {
     await client.patch(`/api/v1/api-keys/${apiKey}`, { name: 'bot 2', emailCode: editCode, totp: portal.nextTotp(seed) });
     await client.post(`/api/v1/api-keys/${apiKey}/disable`);
     await client.post(`/api/v1/api-keys/${apiKey}/enable`);
-    await client.post('/api/v1/api-keys/nosuchkey/enable');
+    portal.afterCooldown();
+    const enableCode = await portal.emailCode(client, email, 'enable_api_key');
+    await client.post(`/api/v1/api-keys/${apiKey}/enable`, { emailCode: enableCode, totp: portal.nextTotp(seed) });
+    await client.post('/api/v1/api-keys/nosuchkey/enable', { emailCode: '123456', totp: '123456' });
     await client.get('/api/v1/audit-log?limit=3');
     await client.get('/api/v1/audit-log?limit=0');
     await client.delete(`/api/v1/api-keys/${apiKey}`);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { createApp, type App } from '../app.js';
 import { LbankClient, LbankApiError } from '../client/index.js';
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, startupWarnings } from '../config.js';
 import { AUTHORITIES, KeyRuleError, rsaPrivateKeyObject } from '../domain/keys.js';
 import { LedgerError } from '../domain/ledger.js';
 import { auditRestrictions } from '../domain/key-audit.js';
@@ -20,6 +20,24 @@ class CliError extends Error {}
 interface JsonOption {
   json?: boolean;
 }
+
+/**
+ * A secret given on the command line (where `ps` and the shell's history see it), or read from a file,
+ * `-` meaning standard input. One trailing newline is dropped: what `echo` or an editor leaves.
+ */
+function secretOption(name: string, inline: string | undefined, file: string | undefined): string | undefined {
+  if (inline !== undefined && file !== undefined) throw new CliError(`Give --${name} or --${name}-file, not both`);
+  if (file === undefined) return inline;
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new CliError(`--${name}-file: cannot read ${file === '-' ? 'standard input' : file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+const VISIBLE = 'visible to other users in `ps` and kept in shell history: prefer';
 
 function print(options: JsonOption, data: unknown, text: string): void {
   process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${text}\n`);
@@ -57,9 +75,7 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig();
       const app = await createApp(config);
-      if (config.databaseUrl && !config.redisUrl) {
-        app.logger.warn('PostgreSQL without REDIS_URL: replay nonces are checked in the database (a round trip per signed request) and rate limits are counted per server. A fleet should set REDIS_URL.');
-      }
+      for (const warning of startupWarnings(config)) app.logger.warn(warning);
       app.logger.info({ serverId: app.exchange.leases.serverId, markets: app.exchange.leases.held }, 'Markets whose engines run on this server (any server takes orders for every market)');
       const server = buildHttpServer(app);
       let stopping = false;
@@ -91,10 +107,12 @@ export function buildProgram(): Command {
   user
     .command('create')
     .requiredOption('--email <email>')
-    .option('--password <password>', 'at least 10 characters; omit for an account that cannot log in to the portal')
+    .option('--password <password>', `at least 10 characters (${VISIBLE} --password-file); omit both for an account that cannot log in to the portal`)
+    .option('--password-file <file>', 'read the password from a file, or from standard input with -')
     .option('--json', 'print JSON')
-    .action(async (options: { email: string; password?: string } & JsonOption) => {
-      const created = await withApp((app) => app.accounts.create(options.email, options.password));
+    .action(async (options: { email: string; password?: string; passwordFile?: string } & JsonOption) => {
+      const password = secretOption('password', options.password, options.passwordFile);
+      const created = await withApp((app) => app.accounts.create(options.email, password));
       print(options, { uid: created.uid, email: created.email, createdAt: created.createdAt }, `Created account ${created.email} (UID ${created.uid})`);
     });
 
@@ -216,14 +234,16 @@ export function buildProgram(): Command {
     .command('sign')
     .description('sign a v2 request and show each step (for client authors debugging a signature)')
     .addOption(new Option('--method <method>').choices(['HmacSHA256', 'RSA']).makeOptionMandatory())
-    .option('--secret <secret>', 'HmacSHA256 secret')
+    .option('--secret <secret>', `HmacSHA256 secret (${VISIBLE} --secret-file)`)
+    .option('--secret-file <file>', 'read the HmacSHA256 secret from a file, or from standard input with -')
     .option('--private-key <file>', 'RSA private key file (base64 PKCS#8 or PEM)')
     .requiredOption('--api-key <key>')
     .requiredOption('--timestamp <ms>')
     .requiredOption('--echostr <echostr>')
     .argument('[params...]', 'request parameters as name=value')
     .option('--json', 'print JSON')
-    .action((params: string[], options: { method: string; secret?: string; privateKey?: string; apiKey: string; timestamp: string; echostr: string } & JsonOption) => {
+    .action((params: string[], options: { method: string; secret?: string; secretFile?: string; privateKey?: string; apiKey: string; timestamp: string; echostr: string } & JsonOption) => {
+      const secret = secretOption('secret', options.secret, options.secretFile);
       if (!isSignatureMethod(options.method)) throw new CliError('--method must be HmacSHA256 or RSA');
       const all: Record<string, string> = { api_key: options.apiKey, timestamp: options.timestamp, signature_method: options.method, echostr: options.echostr };
       for (const param of params) {
@@ -233,8 +253,8 @@ export function buildProgram(): Command {
       }
       let signed;
       if (options.method === 'HmacSHA256') {
-        if (!options.secret) throw new CliError('HmacSHA256 needs --secret');
-        signed = signParams(all, { method: 'HmacSHA256', secret: options.secret });
+        if (!secret) throw new CliError('HmacSHA256 needs --secret-file (or --secret)');
+        signed = signParams(all, { method: 'HmacSHA256', secret });
       } else {
         if (!options.privateKey) throw new CliError('RSA needs --private-key FILE');
         signed = signParams(all, { method: 'RSA', privateKey: rsaPrivateKeyObject(readFileSync(options.privateKey, 'utf8')) });
@@ -246,11 +266,14 @@ export function buildProgram(): Command {
     .command('audit-key')
     .description("ask an LBank-compatible server for a key's restrictions and report what breaks the best practices")
     .requiredOption('--api-key <key>')
-    .requiredOption('--secret <secret>', 'HmacSHA256 secret or RSA private key (base64)')
+    .option('--secret <secret>', `HmacSHA256 secret or RSA private key (base64) (${VISIBLE} --secret-file)`)
+    .option('--secret-file <file>', 'read the secret or private key from a file, or from standard input with -')
     .option('--base-url <url>', 'the server', 'http://localhost:8080')
     .option('--json', 'print JSON')
-    .action(async (options: { apiKey: string; secret: string; baseUrl: string } & JsonOption) => {
-      const client = new LbankClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, secret: options.secret });
+    .action(async (options: { apiKey: string; secret?: string; secretFile?: string; baseUrl: string } & JsonOption) => {
+      const secret = secretOption('secret', options.secret, options.secretFile);
+      if (!secret) throw new CliError('audit-key needs --secret-file (or --secret)');
+      const client = new LbankClient({ baseUrl: options.baseUrl, apiKey: options.apiKey, secret });
       const restrictions = await client.call<Record<string, unknown>>('supplement/api_Restrictions');
       const findings = auditRestrictions(restrictions, Date.now());
       print(

@@ -2,10 +2,10 @@
 // sent for, at most 5 wrong tries, and a 60-second cooldown before another one is sent.
 import { constantTimeEqual, randomDigits, sha256Hex } from '../security/tokens.js';
 
-export const CODE_PURPOSES = ['signup', 'bind_totp', 'create_api_key', 'edit_api_key', 'unbind_totp'] as const;
+export const CODE_PURPOSES = ['signup', 'bind_totp', 'create_api_key', 'edit_api_key', 'enable_api_key', 'unbind_totp'] as const;
 export type CodePurpose = (typeof CODE_PURPOSES)[number];
 /** The purposes a signed-in account asks codes for (sign-up codes are asked for before there is an account). */
-export const SECURITY_CODE_PURPOSES = ['bind_totp', 'create_api_key', 'edit_api_key', 'unbind_totp'] as const satisfies readonly CodePurpose[];
+export const SECURITY_CODE_PURPOSES = ['bind_totp', 'create_api_key', 'edit_api_key', 'enable_api_key', 'unbind_totp'] as const satisfies readonly CodePurpose[];
 
 export const CODE_DIGITS = 6;
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -18,6 +18,7 @@ export const PURPOSE_DESCRIPTIONS: Record<CodePurpose, string> = {
   bind_totp: 'bind Google Authenticator',
   create_api_key: 'create an API key',
   edit_api_key: 'edit an API key',
+  enable_api_key: 'enable an API key again',
   unbind_totp: 'unbind Google Authenticator',
 };
 

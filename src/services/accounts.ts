@@ -1,7 +1,7 @@
 // Account holders. Passwords follow the policy of src/domain/passwords.ts and are hashed with Argon2id.
 import { randomInt } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import { checkPassword, type PasswordRule } from '../domain/passwords.js';
+import { argon2Hasher, type PasswordHasher } from '../security/password-hashing.js';
 import type { Database } from '../storage/database.js';
 import { findUserByEmail, findUserById, insertUser, setUserPasswordHash, type UserRecord } from '../storage/users.js';
 
@@ -19,8 +19,6 @@ export class AccountError extends Error {
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,63}$/;
-/** Argon2id (algorithm 2) with the library's defaults: 19 MiB, 2 passes (OWASP's minimum). */
-const ARGON2 = { algorithm: 2 } as const;
 
 export function normaliseEmail(email: string): string {
   const normalised = email.trim().toLowerCase();
@@ -40,7 +38,11 @@ export class AccountService {
   constructor(
     private readonly database: Database,
     private readonly now: () => number,
-  ) {}
+    private readonly hasher: PasswordHasher = argon2Hasher,
+  ) {
+    // Made now, so that the first login with an unknown address takes no longer than any other.
+    void this.#dummy();
+  }
 
   async create(emailInput: string, password: string | undefined): Promise<UserRecord> {
     const email = normaliseEmail(emailInput);
@@ -48,7 +50,7 @@ export class AccountService {
     if (await findUserByEmail(this.database.db, email)) {
       throw new AccountError('email', 'taken', 'An account with this email address already exists.');
     }
-    const passwordHash = password === undefined ? null : await hash(password, ARGON2);
+    const passwordHash = password === undefined ? null : await this.hasher.hash(password);
     for (let attempt = 0; ; attempt++) {
       // A random 9-digit UID, like LBank's, that does not reveal how many accounts exist.
       const uid = String(randomInt(100_000_000, 1_000_000_000));
@@ -77,23 +79,19 @@ export class AccountService {
    */
   async verifyPassword(user: UserRecord | undefined, password: string): Promise<boolean> {
     if (!user?.passwordHash) {
-      await verify((await this.#dummy()), password).catch(() => false);
+      await this.hasher.verify(await this.#dummy(), password);
       return false;
     }
-    try {
-      return await verify(user.passwordHash, password);
-    } catch {
-      return false;
-    }
+    return this.hasher.verify(user.passwordHash, password);
   }
 
   async setPassword(user: UserRecord, password: string): Promise<void> {
     assertPasswordAcceptable(password, user.email);
-    await setUserPasswordHash(this.database.db, user.id, await hash(password, ARGON2));
+    await setUserPasswordHash(this.database.db, user.id, await this.hasher.hash(password));
   }
 
   #dummy(): Promise<string> {
-    this.#dummyHash ??= hash('keygate-no-such-account', ARGON2);
+    this.#dummyHash ??= this.hasher.hash('keygate-no-such-account');
     return this.#dummyHash;
   }
 }

@@ -65,12 +65,10 @@ export class AuthenticatorService {
     const record = await findAuthenticator(this.database.db, user.id);
     if (record?.boundAt != null) throw alreadyBound();
     if (!record) throw new ServiceError('totp_setup_required', 'Start binding Google Authenticator first (set-up), then enter the code it shows.');
-    await this.throttle.check(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
+    const attempt = await this.throttle.reserve(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
     const result = checkTotp(this.secretBox.open(record.seedSealed, seedContext(user.id)), code, this.now(), null);
-    if (!result.ok) {
-      await this.throttle.hit(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
-      throw incorrect();
-    }
+    if (!result.ok) throw incorrect();
+    await attempt.refund();
     await beforeBind();
     if (!(await bindAuthenticator(this.database.db, user.id, record.seedSealed, result.step, this.now()))) {
       throw new ServiceError('totp_setup_required', 'The set-up changed meanwhile: scan the newest QR code and enter its code.');
@@ -82,11 +80,11 @@ export class AuthenticatorService {
     const record = await findAuthenticator(this.database.db, user.id);
     if (!record || record.boundAt === null) throw notBound();
     if (code === undefined || code.trim() === '') throw new ServiceError('totp_required', 'Enter the code that Google Authenticator shows.', FIELD);
-    await this.throttle.check(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
+    const attempt = await this.throttle.reserve(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
     const result = checkTotp(this.secretBox.open(record.seedSealed, seedContext(user.id)), code, this.now(), record.lastUsedStep);
-    if (result.ok) return { userId: user.id, step: result.step };
-    await this.throttle.hit(['wrong_code:account', user.email], ['wrong_code:ip', ip]);
-    throw result.reason === 'reused' ? reused() : incorrect();
+    if (!result.ok) throw result.reason === 'reused' ? reused() : incorrect();
+    await attempt.refund();
+    return { userId: user.id, step: result.step };
   }
 
   /** Uses a checked code up; fails if it (or a later one) was used meanwhile. */

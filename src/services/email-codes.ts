@@ -13,7 +13,7 @@ import {
 } from '../domain/one-time-codes.js';
 import { describeWait } from '../domain/throttle.js';
 import type { Database } from '../storage/database.js';
-import { consumeEmailCode, countWrongEmailCode, deleteEmailCode, findEmailCode, replaceEmailCode } from '../storage/email-codes.js';
+import { consumeEmailCode, deleteEmailCode, findEmailCode, replaceEmailCode, returnEmailCodeTry, takeEmailCodeTry } from '../storage/email-codes.js';
 import { ServiceError } from './errors.js';
 import { verificationCodeMail } from './mail-messages.js';
 import type { Mailer, MailMessage } from './mailer.js';
@@ -71,13 +71,26 @@ export class EmailCodeService {
 
   /** Checks a code without spending it. A wrong code counts against the code and the throttles. */
   async check(email: string, purpose: CodePurpose, submitted: string, ip: string): Promise<CheckedCode> {
-    await this.throttle.check(['wrong_code:account', email], ['wrong_code:ip', ip]);
+    const attempt = await this.throttle.reserve(['wrong_code:account', email], ['wrong_code:ip', ip]);
     const record = await findEmailCode(this.database.db, email, purpose);
-    const result = checkCode(record, email, purpose, submitted, this.now());
-    if (result.ok) return { id: record!.id, codeHash: record!.codeHash };
-    if (result.reason === 'expired') throw expired();
-    await countWrongEmailCode(this.database.db, record!.id, record!.codeHash);
-    await this.throttle.hit(['wrong_code:account', email], ['wrong_code:ip', ip]);
+    // The try is taken from the code before the digits are compared, in one statement that refuses it
+    // once the code has no tries left: concurrent guesses cannot all pass the limit. A right code
+    // gives its try back.
+    const triesBefore = record && this.now() < record.expiresAt ? await takeEmailCodeTry(this.database.db, record.id, record.codeHash, CODE_MAX_WRONG_TRIES) : undefined;
+    if (!record || triesBefore === undefined) {
+      await attempt.refund();
+      throw expired();
+    }
+    const result = checkCode({ ...record, wrongTries: triesBefore }, email, purpose, submitted, this.now());
+    if (result.ok) {
+      await returnEmailCodeTry(this.database.db, record.id, record.codeHash);
+      await attempt.refund();
+      return { id: record.id, codeHash: record.codeHash };
+    }
+    if (result.reason === 'expired') {
+      await attempt.refund();
+      throw expired();
+    }
     throw new ServiceError(
       'email_code_incorrect',
       result.triesLeft > 0

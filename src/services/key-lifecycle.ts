@@ -1,5 +1,6 @@
-// The portal's side of the API-key lifecycle: creating and editing need the security verification,
-// revoking (disable, delete, delete all) needs only the session; every change is audited.
+// The portal's side of the API-key lifecycle: creating, editing and enabling need the security
+// verification, revoking (disable, delete, delete all) needs only the session; every change is
+// audited. Enabling is not revoking: a stolen session must not bring back a key its owner disabled.
 import { ServiceError } from './errors.js';
 import type { ApiKeyService, ApiKeyView, CreatedKey, CreateKeyInput, KeyChanges } from './api-keys.js';
 import type { AuditLog } from './audit.js';
@@ -53,7 +54,20 @@ export class KeyLifecycleService {
     return key;
   }
 
-  async setStatus(user: UserRecord, apiKey: string, status: 'enabled' | 'disabled', ip: string): Promise<ApiKeyView> {
+  async disable(user: UserRecord, apiKey: string, ip: string): Promise<ApiKeyView> {
+    return this.#setStatus(user, apiKey, 'disabled', ip);
+  }
+
+  async enable(user: UserRecord, apiKey: string, verification: VerificationInput, ip: string): Promise<ApiKeyView> {
+    if (!(await this.authenticator.isBound(user.id))) throw notBound();
+    const before = await this.apiKeys.findOwned(user.id, apiKey);
+    if (!before) throw notFound();
+    if (before.status === 'enabled') return before;
+    await this.verification.verify(user, 'enable_api_key', verification, ip);
+    return this.#setStatus(user, apiKey, 'enabled', ip);
+  }
+
+  async #setStatus(user: UserRecord, apiKey: string, status: 'enabled' | 'disabled', ip: string): Promise<ApiKeyView> {
     const before = await this.apiKeys.findOwned(user.id, apiKey);
     if (!before || !(await this.apiKeys.setOwnedStatus(user.id, apiKey, status))) throw notFound();
     if (before.status !== status) {

@@ -51,13 +51,30 @@ export async function replaceEmailCode(
   return row !== undefined;
 }
 
-/** Counts a wrong try against the code that was checked (not a newer one that replaced it). */
-export async function countWrongEmailCode(db: Kysely<Schema>, id: number, codeHash: string): Promise<void> {
-  await db
+/**
+ * Takes one try from the code that was read (not a newer one that replaced it), unless it has none
+ * left. Returns how many tries it had used before this one, or undefined when it had none left.
+ */
+export async function takeEmailCodeTry(db: Kysely<Schema>, id: number, codeHash: string, maxWrongTries: number): Promise<number | undefined> {
+  const row = await db
     .updateTable('email_codes')
     .set((eb) => ({ wrong_tries: eb('wrong_tries', '+', 1) }))
     .where('id', '=', id)
     .where('code_hash', '=', codeHash)
+    .where('wrong_tries', '<', maxWrongTries)
+    .returning('wrong_tries')
+    .executeTakeFirst();
+  return row ? Number(row.wrong_tries) - 1 : undefined;
+}
+
+/** Gives back the try that a right code took. */
+export async function returnEmailCodeTry(db: Kysely<Schema>, id: number, codeHash: string): Promise<void> {
+  await db
+    .updateTable('email_codes')
+    .set((eb) => ({ wrong_tries: eb('wrong_tries', '-', 1) }))
+    .where('id', '=', id)
+    .where('code_hash', '=', codeHash)
+    .where('wrong_tries', '>', 0)
     .execute();
 }
 

@@ -264,6 +264,17 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_login_addresses': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('login_addresses')
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('ip', 'text', (c) => c.notNull())
+          .addColumn('last_login_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('login_addresses_pk', ['user_id', 'ip'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -100,6 +100,13 @@ export interface AuthenticatorsTable {
   last_used_step: number | null;
 }
 
+/** The addresses each account has logged in from (what exempts its owner from the account-wide login throttle). */
+export interface LoginAddressesTable {
+  user_id: number;
+  ip: string;
+  last_login_at: number;
+}
+
 export interface ThrottleCountersTable {
   scope: string;
   subject: string;
@@ -245,6 +252,7 @@ export interface Schema {
   email_codes: EmailCodesTable;
   authenticators: AuthenticatorsTable;
   throttle_counters: ThrottleCountersTable;
+  login_addresses: LoginAddressesTable;
   audit_events: AuditEventsTable;
   key_warnings: KeyWarningsTable;
   orders: OrdersTable;

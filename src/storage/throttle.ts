@@ -34,6 +34,18 @@ export async function countThrottledEvent(db: Kysely<Schema>, scope: string, sub
   return { windowStart: Number(row.window_start), count: Number(row.count) };
 }
 
+/** Takes back one event counted in the window that opened at `windowStart` (a refund). */
+export async function uncountThrottledEvent(db: Kysely<Schema>, scope: string, subject: string, windowStart: number): Promise<void> {
+  await db
+    .updateTable('throttle_counters')
+    .set((eb) => ({ count: eb('count', '-', 1) }))
+    .where('scope', '=', scope)
+    .where('subject', '=', subject)
+    .where('window_start', '=', windowStart)
+    .where('count', '>', 0)
+    .execute();
+}
+
 export async function clearThrottle(db: Kysely<Schema>, scope: string, subject: string): Promise<void> {
   await db.deleteFrom('throttle_counters').where('scope', '=', scope).where('subject', '=', subject).execute();
 }

@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import type { Mailer } from '../../src/services/mailer.js';
+import type { PasswordHasher } from '../../src/security/password-hashing.js';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface RunningKeygate {
@@ -26,6 +27,8 @@ export interface StartOptions {
   database?: TestDatabase;
   /** Replaces the mailer that SMTP_URL selects. */
   mailer?: Mailer;
+  /** Wraps the password hasher (to count the hashes verified). */
+  passwordHasher?: PasswordHasher;
   /** Runs after the server is built and before it listens (e.g. to add a route for a test). */
   beforeListen?: (server: FastifyInstance, app: App) => void;
 }
@@ -55,6 +58,7 @@ export async function startKeygate(kind: DatabaseKind, options: StartOptions = {
     logger: pino({ level: config.logLevel }, sink),
     ...(options.now ? { now: options.now } : {}),
     ...(options.mailer ? { mailer: options.mailer } : {}),
+    ...(options.passwordHasher ? { passwordHasher: options.passwordHasher } : {}),
   });
   const server = buildHttpServer(app);
   options.beforeListen?.(server, app);

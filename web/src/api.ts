@@ -4,7 +4,7 @@
 export type Method = 'HmacSHA256' | 'RSA';
 export const AUTHORITIES = ['read', 'trade', 'withdraw', 'futures', 'transfer'] as const;
 export type Authority = (typeof AUTHORITIES)[number];
-export type CodePurpose = 'bind_totp' | 'create_api_key' | 'edit_api_key' | 'unbind_totp';
+export type CodePurpose = 'bind_totp' | 'create_api_key' | 'edit_api_key' | 'enable_api_key' | 'unbind_totp';
 
 export interface Me {
   uid: string;
@@ -143,7 +143,7 @@ export const api = {
   editKey: (apiKey: string, input: { name: string; ips: string; authority: Authority[]; emailCode: string; totp: string }) =>
     request<unknown>('PATCH', `/api-keys/${enc(apiKey)}`, input),
   disableKey: (apiKey: string) => request<ApiKeyRow>('POST', `/api-keys/${enc(apiKey)}/disable`),
-  enableKey: (apiKey: string) => request<ApiKeyRow>('POST', `/api-keys/${enc(apiKey)}/enable`),
+  enableKey: (apiKey: string, codes: { emailCode: string; totp: string }) => request<ApiKeyRow>('POST', `/api-keys/${enc(apiKey)}/enable`, codes),
   deleteKey: (apiKey: string) => request<unknown>('DELETE', `/api-keys/${enc(apiKey)}`),
   deleteAllKeys: () => request<unknown>('DELETE', '/api-keys'),
 

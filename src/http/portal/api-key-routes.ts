@@ -110,20 +110,31 @@ export function apiKeyRoutes(app: App): PortalRoute[] {
         return row(await app.keyLifecycle.update(session.user, params.apiKey, changes, { emailCode, totp }, ip));
       },
     }),
-    ...(['disable', 'enable'] as const).map((action) =>
-      defineRoute({
-        method: 'POST',
-        url: `/api-keys/:apiKey/${action}`,
-        summary: action === 'enable' ? 'Enable a key' : 'Disable a key: it authenticates nothing until enabled again',
-        session: true,
-        params: keyParams,
-        response: apiKeyRow,
-        errors: ['api_key_not_found'],
-        async handler({ params, session, ip }) {
-          return row(await app.keyLifecycle.setStatus(session.user, params.apiKey, action === 'enable' ? 'enabled' : 'disabled', ip));
-        },
-      }),
-    ),
+    defineRoute({
+      method: 'POST',
+      url: '/api-keys/:apiKey/disable',
+      summary: 'Disable a key: it authenticates nothing until enabled again (one click, like every revocation)',
+      session: true,
+      params: keyParams,
+      response: apiKeyRow,
+      errors: ['api_key_not_found'],
+      async handler({ params, session, ip }) {
+        return row(await app.keyLifecycle.disable(session.user, params.apiKey, ip));
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/api-keys/:apiKey/enable',
+      summary: 'Enable a disabled key, through the Security Verification (purpose enable_api_key)',
+      session: true,
+      params: keyParams,
+      body: z.object({ emailCode: code('emailCode'), totp: code('totp') }),
+      response: apiKeyRow,
+      errors: ['api_key_not_found', ...VERIFICATION_ERRORS],
+      async handler({ body, params, session, ip }) {
+        return row(await app.keyLifecycle.enable(session.user, params.apiKey, body, ip));
+      },
+    }),
     defineRoute({
       method: 'DELETE',
       url: '/api-keys/:apiKey',

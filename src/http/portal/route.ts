@@ -76,13 +76,25 @@ function firstIssue(error: z.ZodError, where: string): PortalError {
   return new PortalError('invalid_request', message, field);
 }
 
-/** The path of the first string holding a NUL character: no database stores one in text. */
-function nulAt(value: unknown, path: string[] = []): string[] | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      const found = key.includes('\u0000') ? [...path, key] : nulAt(inner, [...path, key]);
-      if (found) return found;
+/** No request of the portal nests deeper; deeper input is refused before anything walks it. */
+export const MAX_INPUT_DEPTH = 16;
+
+/**
+ * Finds what no schema could take: a string (or key) holding a NUL character, which no database stores
+ * in text, or nesting deeper than MAX_INPUT_DEPTH. Iterative, so that no input can exhaust the stack.
+ */
+function unstorableInput(value: unknown): { path: string[]; problem: 'nul' | 'depth' } | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: current, path } = stack.pop()!;
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return { path, problem: 'nul' };
+    } else if (current && typeof current === 'object') {
+      if (path.length >= MAX_INPUT_DEPTH) return { path, problem: 'depth' };
+      for (const [key, inner] of Object.entries(current)) {
+        if (key.includes('\u0000')) return { path: [...path, key], problem: 'nul' };
+        stack.push({ value: inner, path: [...path, key] });
+      }
     }
   }
   return undefined;
@@ -90,8 +102,12 @@ function nulAt(value: unknown, path: string[] = []): string[] | undefined {
 
 function parse<S extends Schema | undefined>(schema: S, value: unknown, where: string): Input<S> {
   if (!schema) return undefined as Input<S>;
-  const nul = nulAt(value);
-  if (nul) throw new PortalError('invalid_request', `${nul.join('.') || where} must not contain a NUL character`, nul.join('.') || undefined);
+  const unstorable = unstorableInput(value);
+  if (unstorable?.problem === 'nul') {
+    const path = unstorable.path.join('.');
+    throw new PortalError('invalid_request', `${path || where} must not contain a NUL character`, path || undefined);
+  }
+  if (unstorable) throw new PortalError('invalid_request', `${unstorable.path[0] ?? where} nests deeper than ${MAX_INPUT_DEPTH} levels`, unstorable.path[0]);
   const result = schema.safeParse(value ?? (where === 'body' ? {} : value));
   if (!result.success) throw firstIssue(result.error, where);
   return result.data as Input<S>;

@@ -7,6 +7,8 @@ import { ErrorMessage } from '../components/Field';
 import { ChevronRight, EmptyBox, PlusIcon } from '../components/icons';
 import { formatAuthority, formatTime, remainingValidity } from '../format';
 import { Link } from '../router';
+import { SecurityVerification } from '../components/SecurityVerification';
+import { useMe } from '../session';
 
 export const MAX_KEYS = 5;
 
@@ -16,9 +18,10 @@ export function flashOnMyApi(message: string): void {
   flash = message;
 }
 
-type Pending = { kind: 'delete'; key: ApiKeyRow } | { kind: 'delete-all' } | null;
+type Pending = { kind: 'delete'; key: ApiKeyRow } | { kind: 'delete-all' } | { kind: 'enable'; key: ApiKeyRow } | null;
 
 export function MyApiPage() {
+  const me = useMe();
   const [keys, setKeys] = useState<ApiKeyRow[] | null>(null);
   const [loadError, setLoadError] = useState<string>();
   const [notice, setNotice] = useState<string | undefined>(() => {
@@ -45,13 +48,17 @@ export function MyApiPage() {
     void load();
   }, [load]);
 
+  // Disabling is one click, like every revocation; enabling goes through the Security Verification.
   const toggle = async (key: ApiKeyRow) => {
-    setBusyKey(key.apiKey);
     setActionError(undefined);
+    if (key.status === 'disabled') {
+      setPending({ kind: 'enable', key });
+      return;
+    }
+    setBusyKey(key.apiKey);
     try {
-      if (key.status === 'enabled') await api.disableKey(key.apiKey);
-      else await api.enableKey(key.apiKey);
-      setNotice(`API key "${key.name}" was ${key.status === 'enabled' ? 'disabled: requests signed with it are refused' : 'enabled'}.`);
+      await api.disableKey(key.apiKey);
+      setNotice(`API key "${key.name}" was disabled: requests signed with it are refused.`);
       await load();
     } catch (error) {
       setActionError(error instanceof Error ? error.message : String(error));
@@ -190,6 +197,19 @@ export function MyApiPage() {
           </p>
           <p>Every request signed with it is refused from now on. This cannot be undone.</p>
         </ConfirmDialog>
+      )}
+      {pending?.kind === 'enable' && (
+        <SecurityVerification
+          purpose="enable_api_key"
+          email={me.email}
+          onClose={() => setPending(null)}
+          onConfirm={async (codes) => {
+            await api.enableKey(pending.key.apiKey, codes);
+            setPending(null);
+            setNotice(`API key "${pending.key.name}" was enabled.`);
+            await load();
+          }}
+        />
       )}
       {pending?.kind === 'delete-all' && (
         <ConfirmDialog
