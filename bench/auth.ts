@@ -1,5 +1,6 @@
-// npm run bench:auth [-- --postgres] [--dry-run] [--check] [--profile] [--legs hmac,rsa]
+// npm run bench:auth [-- --postgres | --fleet] [--dry-run] [--check] [--profile] [--legs hmac,rsa]
 //                      [--concurrency N] [--rounds R] [--seconds S] [--half-rounds R] [--half-seconds S]
+//                      [--stored-keys N --active-keys M]
 //
 // What signature authentication costs: throughput and latency of the signed
 // POST /v2/supplement/api_Restrictions.do against the public GET /v2/timestamp.do, for an
@@ -9,8 +10,31 @@ import { parseArgs } from 'node:util';
 import type { App } from '../src/app.js';
 import type { SignatureMethod } from '../src/domain/signing.js';
 import { COMMON_OPTIONS, commonSettings, positive, runBenchmark, selectLegs } from './harness.js';
+import { newApiKeyId, newHmacSecret } from '../src/domain/keys.js';
+import { secretContext } from '../src/services/api-keys.js';
 import type { Credentials, Leg } from './protocol.js';
 import { fixed, pairedMedian, percent, renderSection, type RunReport, type Verdict } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    ...COMMON_OPTIONS,
+    'half-rounds': { type: 'string', default: '3' },
+    'half-seconds': { type: 'string', default: '3' },
+    /** A subset of legs, comma-separated (public-hmac, hmac, public-rsa, rsa, hmac-many); never written to BENCHMARKS.md. */
+    legs: { type: 'string' },
+    /**
+     * Many stored keys: N keys in the database, of which the last leg signs with M in turn, against the
+     * hmac leg's one key (the key caches must hold the active set, not thrash).
+     */
+    'stored-keys': { type: 'string', default: '0' },
+    'active-keys': { type: 'string', default: '100000' },
+  },
+});
+const storedKeys = Math.round(Number(args['stored-keys']));
+const activeKeys = Math.min(storedKeys, Math.round(positive('active-keys', args['active-keys'])));
+if (!Number.isFinite(storedKeys) || storedKeys < 0) throw new Error(`--stored-keys must be a whole number, got "${args['stored-keys']}"`);
+const MANY = 'hmac·many';
+const manyKeyNames = Array.from({ length: activeKeys }, (_, i) => `many-${i}`);
 
 /** Each signed leg is compared with the public leg signed the same way, so the client's work is the same in both. */
 const LEGS: readonly Leg[] = [
@@ -18,26 +42,23 @@ const LEGS: readonly Leg[] = [
   { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'] },
   { name: 'public·rsa', target: 'public', keys: ['RSA'] },
   { name: 'rsa', target: 'restrictions', keys: ['RSA'] },
+  ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames }] : []),
 ];
+/** The many-keys leg may cost at most this much throughput against the hmac leg. */
+const MANY_KEYS_MAX_COST = 0.1;
 
-/** The issue's targets: signed throughput as a share of its public twin's, and p99 at half load. */
+/**
+ * The issues' targets: signed throughput as a share of its public twin's, and p99 at half load. On a
+ * fleet (two servers on PostgreSQL and Redis) the HMAC target is 0.80 and RSA is reported only.
+ */
 const THROUGHPUT_TARGETS = [
-  { signed: 'hmac', public: 'public·hmac', min: 0.9 },
-  { signed: 'rsa', public: 'public·rsa', min: 0.7 },
+  { signed: 'hmac', public: 'public·hmac', min: 0.9, fleetMin: 0.8 },
+  { signed: 'rsa', public: 'public·rsa', min: 0.7, fleetMin: undefined },
 ] as const;
 const P99_TARGET_MS = 5;
 
-const { values: args } = parseArgs({
-  options: {
-    ...COMMON_OPTIONS,
-    'half-rounds': { type: 'string', default: '3' },
-    'half-seconds': { type: 'string', default: '3' },
-    /** A subset of legs, comma-separated (public-hmac, hmac, public-rsa, rsa); never written to BENCHMARKS.md. */
-    legs: { type: 'string', default: LEGS.map((l) => l.name).join(',') },
-  },
-});
 
-const legs = selectLegs(LEGS, args.legs);
+const legs = selectLegs(LEGS, args.legs ?? LEGS.map((l) => l.name).join(','));
 const settings = commonSettings(args, Math.round(positive('half-rounds', args['half-rounds'])), positive('half-seconds', args['half-seconds']));
 
 /** A user with one HmacSHA256 and one RSA key, both bound to 127.0.0.1 with Read authority. */
@@ -48,7 +69,44 @@ async function provision(app: App): Promise<Credentials> {
     if (created.secret === null) throw new Error('no secret returned');
     return { apiKey: created.key.apiKey, secret: created.secret, method };
   };
-  return { HmacSHA256: await make('HmacSHA256'), RSA: await make('RSA') };
+  const credentials: Credentials = { HmacSHA256: await make('HmacSHA256'), RSA: await make('RSA') };
+  if (storedKeys > 0) Object.assign(credentials, await provisionMany(app));
+  return credentials;
+}
+
+/**
+ * `storedKeys` keys written straight into the database in batches (the 5-key quota is the portal's
+ * rule, not the signed path's), each sealed as the service seals one; returns the first `activeKeys`.
+ */
+async function provisionMany(app: App): Promise<Credentials> {
+  const user = await app.accounts.create('bench-many@example.com', undefined);
+  const credentials: Credentials = {};
+  const now = Date.now();
+  const BATCH = 2000;
+  for (let start = 0; start < storedKeys; start += BATCH) {
+    const rows = [];
+    for (let i = start; i < Math.min(storedKeys, start + BATCH); i++) {
+      const apiKey = newApiKeyId();
+      const secret = newHmacSecret();
+      if (i < activeKeys) credentials[`many-${i}`] = { apiKey, secret, method: 'HmacSHA256' };
+      rows.push({
+        api_key: apiKey,
+        user_id: user.id,
+        name: `many-${i}`,
+        method: 'HmacSHA256',
+        ips: JSON.stringify(['127.0.0.1']),
+        authority: 'read',
+        secret_sealed: app.secretBox.seal(secret, secretContext(apiKey)),
+        public_key: null,
+        status: 'enabled',
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    await app.database.db.insertInto('api_keys').values(rows).execute();
+    if ((start / BATCH) % 50 === 0) process.stderr.write(`bench:auth: ${start + rows.length} of ${storedKeys} keys stored\n`);
+  }
+  return credentials;
 }
 
 function verdicts(report: RunReport): Verdict[] {
@@ -64,7 +122,20 @@ function verdicts(report: RunReport): Verdict[] {
     // What the ratio would be if the server alone were the bottleneck: its CPU per request, public over signed.
     const serverBound = pairedMedian(signed.rounds.map((r) => r.serverCpuUs), pub.rounds.map((r) => r.serverCpuUs), (s, p) => p / s);
     const notes = [`median of per-round ratios ${percent(paired)}`, `server-bound estimate ${percent(serverBound)} (server CPU per request, ${t.public} over ${t.signed})`];
-    out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percent(ratio), target: `≥ ${t.min * 100} %`, met: ratio >= t.min, note: notes.join('; ') });
+    const min = report.database === 'fleet' ? t.fleetMin : t.min;
+    out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percent(ratio), target: min === undefined ? 'reported' : `≥ ${min * 100} %`, met: min === undefined ? undefined : ratio >= min, note: notes.join('; ') });
+  }
+  const many = max.get(MANY);
+  const one = max.get('hmac');
+  if (many && one) {
+    const cost = 1 - many.median.throughput / one.median.throughput;
+    out.push({
+      check: `${MANY} (${activeKeys.toLocaleString('en')} of ${storedKeys.toLocaleString('en')} stored keys in turn) vs hmac (one key)`,
+      measured: `${percent(cost)} slower`,
+      target: `< ${MANY_KEYS_MAX_COST * 100} % slower`,
+      met: cost < MANY_KEYS_MAX_COST,
+      note: `server CPU per request ${fixed(one.median.serverCpuUs, 0)} µs (hmac) and ${fixed(many.median.serverCpuUs, 0)} µs (${MANY})`,
+    });
   }
   for (const t of THROUGHPUT_TARGETS) {
     const signed = half.get(t.signed);

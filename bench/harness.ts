@@ -29,6 +29,8 @@ const WATCHDOG_MS = 10 * 60_000;
 /** Options every benchmark takes (node:util parseArgs); a benchmark adds its own. */
 export const COMMON_OPTIONS = {
   postgres: { type: 'boolean', default: false },
+  /** Two servers on one PostgreSQL database and one Redis (REDIS_URL, or 127.0.0.1:6379), requests sent to each in turn. */
+  fleet: { type: 'boolean', default: false },
   concurrency: { type: 'string', default: '32' },
   rounds: { type: 'string', default: '10' },
   seconds: { type: 'string', default: '1.5' },
@@ -67,14 +69,25 @@ export function selectLegs(all: readonly Leg[], list: string | undefined): reado
   return all.filter((l) => names.includes(l.name));
 }
 
+/** How many servers a fleet run starts. */
+const FLEET_SIZE = 2;
+
 /** Environment for the server: only what the benchmark decides, nothing inherited that changes behaviour. */
-function serverEnv(database: BenchDatabase): NodeJS.ProcessEnv {
+function serverEnv(database: BenchDatabase, fleet: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('KEYGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) delete env[name];
   env.KEYGATE_DATA_DIR = database.dataDir;
   env.KEYGATE_MASTER_KEY = randomBytes(32).toString('base64');
   env.LOG_LEVEL = 'warn';
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
+  // LBank's limits stay on, raised far above any load, so that counting them is part of the cost measured.
+  env.KEYGATE_RATE_LIMITS = 'orders=999999999,other=999999999,ip=999999999';
+  delete env.REDIS_URL;
+  if (fleet) {
+    env.REDIS_URL = process.env.KEYGATE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+    // A prefix of its own: the benchmark shares Redis with whatever else runs.
+    env.KEYGATE_REDIS_PREFIX = `keygate-bench-${randomBytes(4).toString('hex')}:`;
+  }
   return env;
 }
 
@@ -89,6 +102,23 @@ async function withApp<T>(env: NodeJS.ProcessEnv, use: (app: App) => Promise<T>)
   } finally {
     await app.close();
   }
+}
+
+/**
+ * Waits (at most 15 s) until the fleet's servers have shared the markets out between them, so that the
+ * measurement does not include markets changing hands.
+ */
+async function marketsSpread(env: NodeJS.ProcessEnv): Promise<void> {
+  await withApp(env, async (app) => {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const rows = await app.database.db.selectFrom('market_leases').select('holder').execute();
+      if (new Set(rows.map((r) => r.holder)).size >= Math.min(FLEET_SIZE, app.config.markets.markets.length)) break;
+      await new Promise((resume) => setTimeout(resume, 250));
+    }
+    // Fair shares settle a few lease polls after the second server appears.
+    await new Promise((resume) => setTimeout(resume, 1500));
+  });
 }
 
 function start(script: string, env: NodeJS.ProcessEnv, profileDir?: string): ChildProcess {
@@ -127,13 +157,24 @@ export class Bench {
   readonly completed = new Map<string, number>();
 
   constructor(
-    private readonly server: ChildProcess,
+    private readonly servers: readonly ChildProcess[],
     private readonly load: ChildProcess,
     private readonly concurrency: number,
   ) {}
 
+  /** The servers' use added up (a fleet's CPU per request is what all its servers spent); stalls are the worst. */
   async #usage(): Promise<Extract<ServerReply, { type: 'usage' }>> {
-    return ask(this.server, { type: 'usage' }, 10_000);
+    const all = await Promise.all(this.servers.map((server) => ask<Extract<ServerReply, { type: 'usage' }>>(server, { type: 'usage' }, 10_000)));
+    const sum = (key: 'cpuUs' | 'loopActiveMs' | 'loopIdleMs' | 'gcMs') => all.reduce((total, u) => total + u[key], 0);
+    return {
+      type: 'usage',
+      cpuUs: sum('cpuUs'),
+      loopActiveMs: sum('loopActiveMs'),
+      loopIdleMs: sum('loopIdleMs'),
+      gcMs: sum('gcMs') / all.length,
+      delayMaxMs: Math.max(...all.map((u) => u.delayMaxMs)),
+      gcMaxMs: Math.max(...all.map((u) => u.gcMaxMs)),
+    };
   }
 
   /** Runs one phase and adds the server's CPU and event-loop use over it. A failed request aborts the run. */
@@ -283,7 +324,7 @@ export interface BenchmarkSpec<Inspection = undefined> {
   /** "bench:auth", "bench:orders": names progress lines and the sections in BENCHMARKS.md. */
   name: string;
   /** The parsed common options. */
-  args: { postgres: boolean; profile: boolean; 'dry-run': boolean; check: boolean };
+  args: { postgres: boolean; fleet: boolean; profile: boolean; 'dry-run': boolean; check: boolean };
   settings: Settings;
   /** Every leg the benchmark has, and those this run measures: only a run of all may replace the published numbers. */
   allLegs: readonly Leg[];
@@ -309,7 +350,8 @@ export interface BenchmarkSpec<Inspection = undefined> {
  * A watchdog ends it whatever happens.
  */
 async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ report: RunReport; inspection: Inspection }> {
-  const database = await createBenchDatabase(spec.args.postgres ? 'postgres' : 'sqlite');
+  const fleet = spec.args.fleet;
+  const database = await createBenchDatabase(spec.args.postgres || fleet ? 'postgres' : 'sqlite');
   const profileDir = spec.args.profile ? mkdtempSync(join(tmpdir(), 'keygate-bench-profile-')) : undefined;
   const children: ChildProcess[] = [];
   const watchdog = setTimeout(() => {
@@ -322,32 +364,43 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const speedUp = await calibrate();
     process.stderr.write(`${spec.name}: two busy processes ran ${speedUp.toFixed(2)}× as fast as one (2 would be two full cores)\n`);
 
-    const env = serverEnv(database);
-    // Closed before the server starts, so nothing the server caches is changed behind its back.
+    const env = serverEnv(database, fleet);
+    // Closed before the servers start, so nothing a server caches is changed behind its back.
     const credentials = await withApp(env, (app) => spec.provision(app));
-    const server = start('server.js', env, profileDir);
-    children.push(server);
-    const ready = await ask<ServerReply>(server, undefined, 30_000);
-    if (ready.type !== 'ready') throw new Error('server did not start');
-    const baseUrl = `http://127.0.0.1:${ready.port}`;
+    const servers: ChildProcess[] = [];
+    for (let i = 0; i < (fleet ? FLEET_SIZE : 1); i++) {
+      const server = start('server.js', env, profileDir && `${profileDir}${i > 0 ? `-${i}` : ''}`);
+      children.push(server);
+      servers.push(server);
+    }
+    const baseUrls: string[] = [];
+    for (const server of servers) {
+      const ready = await ask<ServerReply>(server, undefined, 30_000);
+      if (ready.type !== 'ready') throw new Error('server did not start');
+      baseUrls.push(`http://127.0.0.1:${ready.port}`);
+    }
+    if (fleet) await marketsSpread(env);
     // The generator needs no secrets of the server, only the keys' credentials.
     const load = start('load.js', { PATH: process.env.PATH }, profileDir);
     children.push(load);
-    await ask<LoadReply>(load, { type: 'init', baseUrl, credentials }, 30_000);
+    await ask<LoadReply>(load, { type: 'init', baseUrls, credentials }, 30_000);
+    const baseUrl = baseUrls.join(' and ');
 
-    const storage = storageDescription(database);
+    const storage = fleet ? `${FLEET_SIZE} servers on ${storageDescription(database)}, and Redis on 127.0.0.1` : storageDescription(database);
     process.stderr.write(`${spec.name}: server ${baseUrl} over ${storage}\n`);
-    const bench = new Bench(server, load, spec.settings.concurrency);
+    const bench = new Bench(servers, load, spec.settings.concurrency);
     const { max, atRate } = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);
-    server.send({ type: 'stop' });
+    for (const server of servers) server.send({ type: 'stop' });
     load.disconnect();
-    await Promise.all([stopped(server, 10_000), stopped(load, 10_000)]);
-    if (server.exitCode !== 0) throw new Error(`the server did not stop cleanly (exit code ${server.exitCode}, signal ${server.signalCode})`);
+    await Promise.all([...servers.map((server) => stopped(server, 10_000)), stopped(load, 10_000)]);
+    for (const server of servers) {
+      if (server.exitCode !== 0) throw new Error(`a server did not stop cleanly (exit code ${server.exitCode}, signal ${server.signalCode})`);
+    }
     // A benchmark without an inspection has Inspection = undefined.
     const inspection = (spec.inspect ? await withApp(env, (app) => spec.inspect!(app, bench)) : undefined) as Inspection;
     if (profileDir) printProfiles(profileDir);
     const machine = { ...describeMachine(storage), parallelSpeedUp: speedUp };
-    return { report: { database: database.kind, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
+    return { report: { database: fleet ? 'fleet' : database.kind, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await database.drop();

@@ -17,17 +17,18 @@ type Done = (failure: string | undefined, latencyNs: number) => void;
 
 class Sender {
   readonly #host: string;
-  readonly #port: number;
+  readonly #ports: number[];
+  #turn = 0;
   // Keep-alive, one socket per request in flight; sockets are reused across phases.
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 512 });
   readonly #requests: RequestFactory;
 
-  constructor(baseUrl: string, credentials: Credentials) {
-    const url = new URL(baseUrl);
-    if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load anything but 127.0.0.1 (got ${url.hostname})`);
-    this.#host = url.hostname;
-    this.#port = Number(url.port);
-    this.#requests = new RequestFactory(baseUrl, credentials);
+  constructor(baseUrls: string[], credentials: Credentials) {
+    const urls = baseUrls.map((u) => new URL(u));
+    for (const url of urls) if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load anything but 127.0.0.1 (got ${url.hostname})`);
+    this.#host = '127.0.0.1';
+    this.#ports = urls.map((u) => Number(u.port));
+    this.#requests = new RequestFactory(baseUrls[0]!, credentials);
   }
 
   /** Signs and sends one request; returns the time it was handed to the socket. */
@@ -40,7 +41,8 @@ class Sender {
       finished = true;
       done(failure, now() - start);
     };
-    const request = http.request({ host: this.#host, port: this.#port, agent: this.#agent, method, path, headers }, (response) => {
+    const port = this.#ports[this.#turn++ % this.#ports.length]!;
+    const request = http.request({ host: this.#host, port, agent: this.#agent, method, path, headers }, (response) => {
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
@@ -176,7 +178,7 @@ process.on('message', (command: LoadCommand) => {
   void (async () => {
     try {
       if (command.type === 'init') {
-        sender = new Sender(command.baseUrl, command.credentials);
+        sender = new Sender(command.baseUrls, command.credentials);
         reply({ type: 'ready' });
       } else {
         if (!sender) throw new Error('run before init');

@@ -56,7 +56,8 @@ export interface PhaseResult {
   dropped?: number;
 }
 
-export type LoadCommand = { type: 'init'; baseUrl: string; credentials: Credentials } | { type: 'run'; phase: PhaseSpec };
+/** `baseUrls`: one server, or a fleet's servers, which the generator sends to in turn (a round-robin load balancer). */
+export type LoadCommand = { type: 'init'; baseUrls: string[]; credentials: Credentials } | { type: 'run'; phase: PhaseSpec };
 export type LoadReply = { type: 'ready' } | { type: 'result'; result: PhaseResult } | { type: 'error'; message: string };
 
 export type ServerCommand = { type: 'usage' } | { type: 'stop' };

@@ -57,7 +57,8 @@ export interface Settings {
 }
 
 export interface RunReport {
-  database: 'sqlite' | 'postgres';
+  /** fleet: two servers on one PostgreSQL database and one Redis, the load spread over both. */
+  database: 'sqlite' | 'postgres' | 'fleet';
   machine: Machine;
   settings: Settings;
   revision: string;
@@ -132,7 +133,7 @@ function sectionHeader(report: RunReport, rateLabel: string): string[] {
   const speedUp =
     m.parallelSpeedUp === undefined ? '' : ` Two CPU-bound processes together ran ${fixed(m.parallelSpeedUp, 2)}× as fast as one alone (2.00× would be two full cores).`;
   return [
-    `### ${report.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'} — ${m.date}`,
+    `### ${report.database === 'sqlite' ? 'SQLite' : report.database === 'postgres' ? 'PostgreSQL' : 'Fleet: two servers, PostgreSQL and Redis'} — ${m.date}`,
     '',
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}.${speedUp}`,
     `Database: ${m.storage}. Code: ${report.revision}.`,

@@ -18,6 +18,8 @@ export class RequestFactory {
   readonly #clients = new Map<string, LbankClient>();
   /** One order flow per order leg, kept across phases: the server's book carries over too. */
   readonly #flows = new Map<string, OrderFlow>();
+  /** Per leg, the next of its keys to sign with: a leg of many keys uses them in turn. */
+  readonly #turns = new Map<string, number>();
 
   constructor(
     private readonly baseUrl: string,
@@ -50,7 +52,9 @@ export class RequestFactory {
       const order = this.#flow(leg).next();
       return post(ORDER_PATH, this.#client(leg.keys[order.trader]).sign(order.params));
     }
-    const signed = this.#client(leg.keys[0]).sign();
+    const turn = this.#turns.get(leg.name) ?? 0;
+    this.#turns.set(leg.name, turn + 1);
+    const signed = this.#client(leg.keys[turn % leg.keys.length]).sign();
     if (leg.target === 'restrictions') return post(RESTRICTIONS_PATH, signed);
     // The public endpoint ignores the parameters; sending them keeps the two requests alike.
     return { method: 'GET', path: `${PUBLIC_PATH}?${new URLSearchParams(signed.params).toString()}`, headers: { ...signed.headers }, body: undefined };

@@ -38,6 +38,8 @@ export interface App {
   database: Database;
   now: () => number;
   mailer: Mailer;
+  /** Seals secrets at rest under the master key. */
+  secretBox: SecretBox;
   accounts: AccountService;
   apiKeys: ApiKeyService;
   keyDirectory: KeyDirectory;
@@ -119,6 +121,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     database,
     now,
+    secretBox,
     mailer,
     accounts,
     apiKeys,
