@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { RollingWindowCounter, type RateCharge } from './domain/rate-limits.js';
 import type { ReplayGuard } from './domain/request-auth.js';
 import { createLogger } from './logging.js';
+import { Metrics } from './metrics.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
 import { AccountService } from './services/accounts.js';
@@ -21,7 +22,7 @@ import { KeyDirectory } from './services/key-directory.js';
 import { KeyLifecycleService } from './services/key-lifecycle.js';
 import { KeyWarningService } from './services/key-warnings.js';
 import { LedgerService } from './services/ledger.js';
-import { createMailer, type Mailer } from './services/mailer.js';
+import { countedMailer, createMailer, type Mailer } from './services/mailer.js';
 import { SecuritySettingsService } from './services/security-settings.js';
 import { SecurityVerification } from './services/security-verification.js';
 import { SessionService } from './services/sessions.js';
@@ -36,6 +37,8 @@ export interface App {
   logger: Logger;
   database: Database;
   now: () => number;
+  /** What GET /metrics reports; the WebSocket server counts its sockets and subscriptions here too. */
+  metrics: Metrics;
   mailer: Mailer;
   accounts: AccountService;
   apiKeys: ApiKeyService;
@@ -75,11 +78,23 @@ export interface AppOverrides {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? Date.now;
-  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const metrics = new Metrics();
+  // Counters cost next to nothing and are always kept (the WebSocket server and the services count
+  // into them); timing every query and Redis round trip, and the process's own metrics, only when served.
+  const measured = config.metrics.serve !== 'off';
+  if (measured) metrics.collectProcessMetrics();
+  const database = await openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    observeQuery: measured ? (pool, sql, ms, failed) => metrics.observeQuery(pool, sql, ms, failed) : undefined,
+  });
+  metrics.watchPools(() => database.poolUse());
   const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
-  const mailer = overrides.mailer ?? createMailer(config, logger);
+  const mailer = countedMailer(overrides.mailer ?? createMailer(config, logger), { sent: () => metrics.mailsSent.inc(), failed: () => metrics.mailsFailed.inc() });
   const keyDirectory = new KeyDirectory(database, secretBox);
-  const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const shared = config.redisUrl
+    ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger, ...(measured ? { time: (command, run) => metrics.timeRedis(command, run) } : {}) })
+    : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
   const accounts = new AccountService(database, now);
@@ -108,7 +123,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await postgresBus.start();
     bus = postgresBus;
   }
-  const exchange = new ExchangeService(database, config.markets, now, bus, logger);
+  const exchange = new ExchangeService(database, config.markets, now, bus, logger, metrics);
   if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
@@ -116,6 +131,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     database,
     now,
+    metrics,
     mailer,
     accounts,
     apiKeys,

@@ -38,7 +38,11 @@ export interface Config {
   rateLimits: RateLimits;
   /** On SIGTERM, how long the server keeps serving (and failing /readyz) before it closes its listener. */
   drainMs: number;
+  /** Where GET /metrics is served: nowhere, on the main port, or on a port of its own on 127.0.0.1 (0: any free one). */
+  metrics: MetricsAccess;
 }
+
+export type MetricsAccess = { serve: 'off' } | { serve: 'main' } | { serve: 'port'; port: number };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -116,6 +120,16 @@ function rateLimits(value: string | undefined): RateLimits {
     limits[RATE_LIMIT_NAMES[match[1] as keyof typeof RATE_LIMIT_NAMES]] = Number(match[2]);
   }
   return limits;
+}
+
+function metricsAccess(env: NodeJS.ProcessEnv): MetricsAccess {
+  const switched = env.KEYGATE_METRICS?.trim().toLowerCase() || undefined;
+  if (switched !== undefined && switched !== 'on' && switched !== 'off') {
+    throw new ConfigError('KEYGATE_METRICS', `must be "on" (GET /metrics on the main port) or "off", got "${env.KEYGATE_METRICS!.slice(0, 20)}"`);
+  }
+  if (env.KEYGATE_METRICS_PORT === undefined || env.KEYGATE_METRICS_PORT === '') return { serve: switched === 'on' ? 'main' : 'off' };
+  if (switched === 'off') throw new ConfigError('KEYGATE_METRICS_PORT', 'is set while KEYGATE_METRICS is "off": unset one of them');
+  return { serve: 'port', port: integer(env, 'KEYGATE_METRICS_PORT', 0, 0, 65535) };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -207,5 +221,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix,
     rateLimits: rateLimits(env.KEYGATE_RATE_LIMITS),
     drainMs: integer(env, 'KEYGATE_DRAIN_SECONDS', 0, 0, 300) * 1000,
+    metrics: metricsAccess(env),
   };
 }

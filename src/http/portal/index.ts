@@ -6,6 +6,7 @@ import type { App } from '../../app.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { noteOutcome } from '../metrics.js';
 import { internalError, PortalError, toPortalError } from './errors.js';
 import { openApiRoute } from './openapi.js';
 import type { PortalRoute } from './route.js';
@@ -41,6 +42,7 @@ export function registerPortal(server: FastifyInstance, app: App): void {
           request.log.error({ err: error, url: request.routeOptions.url }, 'portal request failed');
           answer = internalError();
         }
+        noteOutcome(request, answer.code);
         if (answer.retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000))));
         return reply.status(answer.status).send(answer.body());
       });
