@@ -1,4 +1,4 @@
-// npm run bench:auth [-- --postgres] [--dry-run] [--check] [--profile] [--legs hmac,rsa]
+// npm run bench:auth [-- --postgres] [--dry-run] [--check] [--profile] [--metrics] [--legs hmac,rsa]
 //                      [--concurrency N] [--rounds R] [--seconds S] [--half-rounds R] [--half-seconds S]
 //
 // What signature authentication costs: throughput and latency of the signed

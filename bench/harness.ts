@@ -39,7 +39,12 @@ export const COMMON_OPTIONS = {
   check: { type: 'boolean', default: false },
   /** Run server and load generator under --cpu-prof and print where their time went. */
   profile: { type: 'boolean', default: false },
+  /** Serve GET /metrics on the server's port (KEYGATE_METRICS=on) and scrape it every second, to measure what metrics cost. */
+  metrics: { type: 'boolean', default: false },
 } as const;
+
+/** How often a --metrics run scrapes the server: more often than Prometheus' default of 15 s. */
+const SCRAPE_INTERVAL_MS = 1000;
 
 export function positive(name: string, value: string | undefined): number {
   const n = Number(value);
@@ -68,12 +73,16 @@ export function selectLegs(all: readonly Leg[], list: string | undefined): reado
 }
 
 /** Environment for the server: only what the benchmark decides, nothing inherited that changes behaviour. */
-function serverEnv(database: BenchDatabase): NodeJS.ProcessEnv {
+function serverEnv(database: BenchDatabase, metrics: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('KEYGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) delete env[name];
   env.KEYGATE_DATA_DIR = database.dataDir;
   env.KEYGATE_MASTER_KEY = randomBytes(32).toString('base64');
   env.LOG_LEVEL = 'warn';
+  // The generator sends far more than LBank's 200 requests per key and 10 s: the benchmarks measure
+  // what a request costs, not the limit (which would refuse nearly all of them with 10004).
+  env.KEYGATE_RATE_LIMITS = 'off';
+  if (metrics) env.KEYGATE_METRICS = 'on';
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
   return env;
 }
@@ -169,6 +178,45 @@ export class Bench {
 
   open(leg: Leg, rate: number, seconds: number): Promise<Measured> {
     return this.run({ leg, mode: 'open', rate, seconds, maxInFlight: MAX_IN_FLIGHT });
+  }
+}
+
+/** Scrapes the server's /metrics as Prometheus would, during the whole measurement (--metrics). */
+class Scraper {
+  readonly #timer: NodeJS.Timeout;
+  #scrapes = 0;
+  #last = '';
+  #failure: string | undefined;
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly url: string) {
+    this.#timer = setInterval(() => {
+      this.#pending = this.#scrape();
+    }, SCRAPE_INTERVAL_MS);
+  }
+
+  async #scrape(): Promise<void> {
+    try {
+      const response = await fetch(this.url);
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      this.#scrapes++;
+      this.#last = text;
+    } catch (error) {
+      this.#failure ??= (error as Error).message;
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#pending;
+  }
+
+  /** Throws unless every scrape succeeded and the last one counted the benchmark's requests. */
+  check(): void {
+    if (this.#failure !== undefined) throw new Error(`a scrape of ${this.url} failed: ${this.#failure}`);
+    if (this.#scrapes === 0 || !/^keygate_http_requests_total\{[^}]*surface="v2"/m.test(this.#last)) throw new Error(`${this.url} did not count the benchmark's requests`);
+    process.stderr.write(`metrics: ${this.#scrapes} scrapes of ${this.url}, the last ${Math.round(this.#last.length / 1024)} KiB\n`);
   }
 }
 
@@ -283,7 +331,7 @@ export interface BenchmarkSpec<Inspection = undefined> {
   /** "bench:auth", "bench:orders": names progress lines and the sections in BENCHMARKS.md. */
   name: string;
   /** The parsed common options. */
-  args: { postgres: boolean; profile: boolean; 'dry-run': boolean; check: boolean };
+  args: { postgres: boolean; profile: boolean; 'dry-run': boolean; check: boolean; metrics: boolean };
   settings: Settings;
   /** Every leg the benchmark has, and those this run measures: only a run of all may replace the published numbers. */
   allLegs: readonly Leg[];
@@ -322,7 +370,7 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const speedUp = await calibrate();
     process.stderr.write(`${spec.name}: two busy processes ran ${speedUp.toFixed(2)}× as fast as one (2 would be two full cores)\n`);
 
-    const env = serverEnv(database);
+    const env = serverEnv(database, spec.args.metrics);
     // Closed before the server starts, so nothing the server caches is changed behind its back.
     const credentials = await withApp(env, (app) => spec.provision(app));
     const server = start('server.js', env, profileDir);
@@ -338,7 +386,15 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const storage = storageDescription(database);
     process.stderr.write(`${spec.name}: server ${baseUrl} over ${storage}\n`);
     const bench = new Bench(server, load, spec.settings.concurrency);
-    const { max, atRate } = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);
+    const scraper = spec.args.metrics ? new Scraper(`${baseUrl}/metrics`) : undefined;
+    let measured: Awaited<ReturnType<typeof measure>>;
+    try {
+      measured = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);
+    } finally {
+      await scraper?.stop();
+    }
+    const { max, atRate } = measured;
+    scraper?.check();
     server.send({ type: 'stop' });
     load.disconnect();
     await Promise.all([stopped(server, 10_000), stopped(load, 10_000)]);
@@ -347,7 +403,7 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const inspection = (spec.inspect ? await withApp(env, (app) => spec.inspect!(app, bench)) : undefined) as Inspection;
     if (profileDir) printProfiles(profileDir);
     const machine = { ...describeMachine(storage), parallelSpeedUp: speedUp };
-    return { report: { database: database.kind, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
+    return { report: { database: database.kind, metrics: spec.args.metrics, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await database.drop();
@@ -370,7 +426,7 @@ export function runBenchmark<Inspection>(spec: BenchmarkSpec<Inspection>): void 
       return 2;
     }
     if (!spec.args['dry-run'] && spec.legs.length === spec.allLegs.length) {
-      updateBenchmarksFile(BENCHMARKS_FILE, spec.name, report.database, section);
+      updateBenchmarksFile(BENCHMARKS_FILE, spec.name, report.metrics ? `${report.database} metrics` : report.database, section);
       process.stderr.write(`${spec.name}: updated ${BENCHMARKS_FILE}\n`);
     }
     return spec.args.check && !allMet(spec.verdicts(report)) ? 1 : 0;
