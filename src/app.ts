@@ -8,6 +8,7 @@ import { createLogger } from './logging.js';
 import { Metrics } from './metrics.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
+import { MasterKeyService } from './services/master-key.js';
 import { AccountService } from './services/accounts.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { AuditLog } from './services/audit.js';
@@ -40,6 +41,10 @@ export interface App {
   /** What GET /metrics reports; the WebSocket server counts its sockets and subscriptions here too. */
   metrics: Metrics;
   mailer: Mailer;
+  /** Seals under the master key; opens what it or KEYGATE_MASTER_KEY_PREVIOUS sealed. */
+  secretBox: SecretBox;
+  /** Master-key rotation and its status (the CLI). */
+  masterKeys: MasterKeyService;
   accounts: AccountService;
   apiKeys: ApiKeyService;
   keyDirectory: KeyDirectory;
@@ -89,7 +94,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     observeQuery: measured ? (pool, sql, ms, failed) => metrics.observeQuery(pool, sql, ms, failed) : undefined,
   });
   metrics.watchPools(() => database.poolUse());
-  const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
+  // During a rotation the previous key still opens what it sealed; only the current one seals.
+  const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger), config.previousMasterKey ? [config.previousMasterKey] : []);
   const mailer = countedMailer(overrides.mailer ?? createMailer(config, logger), { sent: () => metrics.mailsSent.inc(), failed: () => metrics.mailsFailed.inc() });
   const keyDirectory = new KeyDirectory(database, secretBox);
   const shared = config.redisUrl
@@ -133,6 +139,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     now,
     metrics,
     mailer,
+    secretBox,
+    masterKeys: new MasterKeyService(database),
     accounts,
     apiKeys,
     keyDirectory,
