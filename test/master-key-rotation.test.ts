@@ -120,7 +120,7 @@ describe.each(DATABASE_KINDS)('master-key rotation on %s', (kind) => {
     const rsa = await app.apiKeys.create(rsaOwner.id, { name: 'rsa', method: 'RSA', ips: '127.0.0.1', authority: ['read'] });
     keys.push({ apiKey: rsa.key.apiKey, secret: rsa.secret! });
     // A bound authenticator, and one set up but not confirmed yet.
-    const bound = (await app.accounts.create('bound@example.test', 'a long and unusual passphrase'))!;
+    const bound = await app.accounts.create('bound@example.test', 'a long and unusual passphrase');
     boundUserId = bound.id;
     boundSeed = (await app.authenticator.setup(bound)).secret;
     await app.authenticator.confirm(bound, totpCode(boundSeed, now()), '127.0.0.1');
