@@ -15,6 +15,7 @@ import { secretContext } from '../src/services/api-keys.js';
 import { seedContext } from '../src/services/authenticator.js';
 import type { MasterKeyStatus } from '../src/services/master-key.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from './support/databases.js';
+import { SHARED_REDIS_URL } from './support/fleet.js';
 import { signedPost } from './support/requests.js';
 import { startKeygate, type RunningKeygate } from './support/server.js';
 
@@ -33,6 +34,7 @@ const newKey = () => randomBytes(32).toString('base64');
 
 describe.each(DATABASE_KINDS)('master-key rotation on %s', (kind) => {
   let database: TestDatabase;
+  const redisPrefix = `keygate-test:${randomBytes(6).toString('hex')}:`;
   const oldKey = newKey();
   const newerKey = newKey();
   const newestKey = newKey();
@@ -54,6 +56,8 @@ describe.each(DATABASE_KINDS)('master-key rotation on %s', (kind) => {
     ...(previous ? { KEYGATE_MASTER_KEY_PREVIOUS: previous } : {}),
     // The load below sends far more than LBank's 200 requests per key and 10 s.
     KEYGATE_RATE_LIMITS: 'off',
+    // On PostgreSQL as a fleet runs: keys' generations in Redis, rows cached by every server.
+    ...(kind === 'postgres' ? { REDIS_URL: SHARED_REDIS_URL, KEYGATE_REDIS_PREFIX: redisPrefix } : {}),
   });
   const start = (current: string, previous?: string) => startKeygate(kind, { database, now, env: env(current, previous) });
 

@@ -251,6 +251,20 @@ describe.each(DATABASE_KINDS)('where metrics are served (%s)', (kind) => {
     await expect(fetch(kg.app.metrics.endpoint!)).rejects.toThrow();
   });
 
+  it('counts the mails the mail server refuses', async () => {
+    const kg = await startKeygate(kind, { env: { KEYGATE_METRICS: 'on', SMTP_URL: 'smtp://127.0.0.1:1' } });
+    try {
+      const response = await fetch(`${kg.baseUrl}/api/v1/auth/email-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'nobody@example.test', purpose: 'signup' }) });
+      expect(response.status).toBe(503);
+      const { samples } = await scrape(`${kg.baseUrl}/metrics`);
+      expect(value(samples, 'keygate_mails_failed_total')).toBe(1);
+      expect(value(samples, 'keygate_mails_sent_total')).toBe(0);
+      expect(value(samples, 'keygate_http_requests_total', { surface: 'portal', route: '/api/v1/auth/email-code', status: '503', code: 'mail_unavailable' })).toBe(1);
+    } finally {
+      await kg.stop();
+    }
+  });
+
   it('a metrics port already taken stops the start', async () => {
     const first = await startKeygate(kind, { env: { KEYGATE_METRICS_PORT: '0' } });
     const database = await createTestDatabase(kind);
