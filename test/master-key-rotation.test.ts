@@ -299,6 +299,35 @@ describe.each(DATABASE_KINDS)('master-key rotation on %s', (kind) => {
     expect(counted.kinds.api_key_secret.others).toEqual([{ keyId: masterKeyId(Buffer.from(newestKey, 'base64')), count: KEYS + 1, opens: true }]);
   });
 
+  it('binds an authenticator whose pending seed a rotation resealed between its check and its binding', async () => {
+    // Set up under one key…
+    const before = await start(newerKey, newestKey);
+    let userId: number;
+    let seed: string;
+    try {
+      const user = await before.app.accounts.create('racing@example.test', 'a long and unusual passphrase');
+      userId = user.id;
+      seed = (await before.app.authenticator.setup(user)).secret;
+      secrets.push(seed);
+    } finally {
+      await stop(before);
+    }
+    // …confirmed on a server that seals under the next, while a rotation reseals the seed.
+    const server = await start(newestKey, newerKey);
+    try {
+      const user = (await server.app.accounts.findById(userId))!;
+      let resealed = 0;
+      await server.app.authenticator.confirm(user, totpCode(seed, now()), '127.0.0.1', async () => {
+        resealed = (await server.app.masterKeys.rotate(server.app.secretBox, { batchSize: 10 })).resealed.totp_seed;
+      });
+      expect(resealed).toBe(1);
+      expect(await server.app.authenticator.isBound(userId)).toBe(true);
+      expect((await server.app.masterKeys.status(server.app.secretBox)).remaining).toBe(0);
+    } finally {
+      await stop(server);
+    }
+  });
+
   it('prints and logs no secret and no master key', () => {
     const everything = outputs.join('\n');
     expect(everything.length).toBeGreaterThan(1000);
