@@ -55,8 +55,10 @@ export function buildHttpServer(app: App): FastifyInstance {
   server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ts = app.now();
     const lbank = toLbankError(error);
-    if (lbank) noteOutcome(request, lbank.code);
-    if (lbank) return reply.status(lbank.httpStatus).send(failure(lbank.code, lbank.message, ts));
+    if (lbank) {
+      noteOutcome(request, lbank.code);
+      return reply.status(lbank.httpStatus).send(failure(lbank.code, lbank.message, ts));
+    }
     const status = error.statusCode ?? 500;
     if (status < 500) {
       // Malformed bodies, wrong content types, oversized requests: the client's input, never a 5xx.

@@ -9,8 +9,8 @@ import type { Transaction } from 'kysely';
 import { Decimal, LedgerError } from '../domain/ledger.js';
 import { OrderBook, type Fill, type MatchPlan } from '../domain/matching.js';
 import { marketAssets, type Market } from '../domain/markets.js';
-import type { Metrics } from '../metrics.js';
 import { isFinal, OrderStatus, parseOrderType, type OrderIntent } from '../domain/orders.js';
+import type { Metrics } from '../metrics.js';
 import { DeferredWrites } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
 import {

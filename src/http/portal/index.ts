@@ -6,11 +6,11 @@ import type { App } from '../../app.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { authRoutes } from './auth-routes.js';
-import { noteOutcome } from '../metrics.js';
 import { internalError, PortalError, toPortalError } from './errors.js';
 import { openApiRoute } from './openapi.js';
 import type { PortalRoute } from './route.js';
 import { securityRoutes } from './security-routes.js';
+import { noteOutcome } from '../metrics.js';
 
 export const PORTAL_PREFIX = '/api/v1';
 
