@@ -1,4 +1,4 @@
-// npm run bench:auth [-- --postgres | --fleet] [--dry-run] [--check] [--profile] [--legs hmac,rsa]
+// npm run bench:auth [-- --postgres | --fleet] [--dry-run] [--check] [--profile] [--metrics] [--legs hmac,rsa]
 //                      [--concurrency N] [--rounds R] [--seconds S] [--half-rounds R] [--half-seconds S]
 //                      [--stored-keys N --active-keys M]
 //

@@ -41,7 +41,12 @@ export const COMMON_OPTIONS = {
   check: { type: 'boolean', default: false },
   /** Run server and load generator under --cpu-prof and print where their time went. */
   profile: { type: 'boolean', default: false },
+  /** Serve GET /metrics on the server's port (KEYGATE_METRICS=on) and scrape it every second, to measure what metrics cost. */
+  metrics: { type: 'boolean', default: false },
 } as const;
+
+/** How often a --metrics run scrapes the server: more often than Prometheus' default of 15 s. */
+const SCRAPE_INTERVAL_MS = 1000;
 
 export function positive(name: string, value: string | undefined): number {
   const n = Number(value);
@@ -73,14 +78,17 @@ export function selectLegs(all: readonly Leg[], list: string | undefined): reado
 const FLEET_SIZE = 2;
 
 /** Environment for the server: only what the benchmark decides, nothing inherited that changes behaviour. */
-function serverEnv(database: BenchDatabase, fleet: boolean): NodeJS.ProcessEnv {
+function serverEnv(database: BenchDatabase, fleet: boolean, metrics: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('KEYGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) delete env[name];
   env.KEYGATE_DATA_DIR = database.dataDir;
   env.KEYGATE_MASTER_KEY = randomBytes(32).toString('base64');
   env.LOG_LEVEL = 'warn';
+  if (metrics) env.KEYGATE_METRICS = 'on';
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
-  // LBank's limits stay on, raised far above any load, so that counting them is part of the cost measured.
+  // The generator sends far more than LBank's 200 requests per key and 10 s: the limits stay on, so
+  // that counting them is part of the cost measured, but raised far above any load (else nearly every
+  // request would be refused with 10004).
   env.KEYGATE_RATE_LIMITS = 'orders=999999999,other=999999999,ip=999999999';
   delete env.REDIS_URL;
   if (fleet) {
@@ -213,6 +221,45 @@ export class Bench {
   }
 }
 
+/** Scrapes the server's /metrics as Prometheus would, during the whole measurement (--metrics). */
+class Scraper {
+  readonly #timer: NodeJS.Timeout;
+  #scrapes = 0;
+  #last = '';
+  #failure: string | undefined;
+  #pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly url: string) {
+    this.#timer = setInterval(() => {
+      this.#pending = this.#scrape();
+    }, SCRAPE_INTERVAL_MS);
+  }
+
+  async #scrape(): Promise<void> {
+    try {
+      const response = await fetch(this.url);
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      this.#scrapes++;
+      this.#last = text;
+    } catch (error) {
+      this.#failure ??= (error as Error).message;
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#pending;
+  }
+
+  /** Throws unless every scrape succeeded and the last one counted the benchmark's requests. */
+  check(): void {
+    if (this.#failure !== undefined) throw new Error(`a scrape of ${this.url} failed: ${this.#failure}`);
+    if (this.#scrapes === 0 || !/^keygate_http_requests_total\{[^}]*surface="v2"/m.test(this.#last)) throw new Error(`${this.url} did not count the benchmark's requests`);
+    process.stderr.write(`metrics: ${this.#scrapes} scrapes of ${this.url}, the last ${Math.round(this.#last.length / 1024)} KiB\n`);
+  }
+}
+
 function progress(label: string, m: Measured): void {
   const open = m.dropped !== undefined ? `  lag p99 ${m.lagP99Ms?.toFixed(2)} ms  dropped ${m.dropped}` : '';
   process.stderr.write(
@@ -324,7 +371,7 @@ export interface BenchmarkSpec<Inspection = undefined> {
   /** "bench:auth", "bench:orders": names progress lines and the sections in BENCHMARKS.md. */
   name: string;
   /** The parsed common options. */
-  args: { postgres: boolean; fleet: boolean; profile: boolean; 'dry-run': boolean; check: boolean };
+  args: { postgres: boolean; fleet: boolean; profile: boolean; 'dry-run': boolean; check: boolean; metrics: boolean };
   settings: Settings;
   /** Every leg the benchmark has, and those this run measures: only a run of all may replace the published numbers. */
   allLegs: readonly Leg[];
@@ -364,7 +411,7 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const speedUp = await calibrate();
     process.stderr.write(`${spec.name}: two busy processes ran ${speedUp.toFixed(2)}× as fast as one (2 would be two full cores)\n`);
 
-    const env = serverEnv(database, fleet);
+    const env = serverEnv(database, fleet, spec.args.metrics);
     // Closed before the servers start, so nothing a server caches is changed behind its back.
     const credentials = await withApp(env, (app) => spec.provision(app));
     const servers: ChildProcess[] = [];
@@ -389,7 +436,16 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const storage = fleet ? `${FLEET_SIZE} servers on ${storageDescription(database)}, and Redis on 127.0.0.1` : storageDescription(database);
     process.stderr.write(`${spec.name}: server ${baseUrl} over ${storage}\n`);
     const bench = new Bench(servers, load, spec.settings.concurrency);
-    const { max, atRate } = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);
+    // Each server's /metrics, as Prometheus would scrape them.
+    const scrapers = spec.args.metrics ? baseUrls.map((url) => new Scraper(`${url}/metrics`)) : [];
+    let measured: Awaited<ReturnType<typeof measure>>;
+    try {
+      measured = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);
+    } finally {
+      for (const scraper of scrapers) await scraper.stop();
+    }
+    const { max, atRate } = measured;
+    for (const scraper of scrapers) scraper.check();
     for (const server of servers) server.send({ type: 'stop' });
     load.disconnect();
     await Promise.all([...servers.map((server) => stopped(server, 10_000)), stopped(load, 10_000)]);
@@ -400,7 +456,7 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const inspection = (spec.inspect ? await withApp(env, (app) => spec.inspect!(app, bench)) : undefined) as Inspection;
     if (profileDir) printProfiles(profileDir);
     const machine = { ...describeMachine(storage), parallelSpeedUp: speedUp };
-    return { report: { database: fleet ? 'fleet' : database.kind, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
+    return { report: { database: fleet ? 'fleet' : database.kind, metrics: spec.args.metrics, machine, settings: spec.settings, revision: revision(), max, atRate }, inspection };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await database.drop();
@@ -423,7 +479,7 @@ export function runBenchmark<Inspection>(spec: BenchmarkSpec<Inspection>): void 
       return 2;
     }
     if (!spec.args['dry-run'] && spec.legs.length === spec.allLegs.length) {
-      updateBenchmarksFile(BENCHMARKS_FILE, spec.name, report.database, section);
+      updateBenchmarksFile(BENCHMARKS_FILE, spec.name, report.metrics ? `${report.database} metrics` : report.database, section);
       process.stderr.write(`${spec.name}: updated ${BENCHMARKS_FILE}\n`);
     }
     return spec.args.check && !allMet(spec.verdicts(report)) ? 1 : 0;

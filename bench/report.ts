@@ -59,6 +59,8 @@ export interface Settings {
 export interface RunReport {
   /** fleet: two servers on one PostgreSQL database and one Redis, the load spread over both. */
   database: 'sqlite' | 'postgres' | 'fleet';
+  /** Whether the server served GET /metrics, scraped every second (--metrics). */
+  metrics: boolean;
   machine: Machine;
   settings: Settings;
   revision: string;
@@ -133,10 +135,11 @@ function sectionHeader(report: RunReport, rateLabel: string): string[] {
   const speedUp =
     m.parallelSpeedUp === undefined ? '' : ` Two CPU-bound processes together ran ${fixed(m.parallelSpeedUp, 2)}× as fast as one alone (2.00× would be two full cores).`;
   return [
-    `### ${report.database === 'sqlite' ? 'SQLite' : report.database === 'postgres' ? 'PostgreSQL' : 'Fleet: two servers, PostgreSQL and Redis'} — ${m.date}`,
+    `### ${report.database === 'sqlite' ? 'SQLite' : report.database === 'postgres' ? 'PostgreSQL' : 'Fleet: two servers, PostgreSQL and Redis'}${report.metrics ? ', metrics on' : ''} — ${m.date}`,
     '',
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}.${speedUp}`,
     `Database: ${m.storage}. Code: ${report.revision}.`,
+    ...(report.metrics ? ['Metrics: on (`KEYGATE_METRICS=on`), `/metrics` scraped every second during the measurement.'] : []),
     `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.rateRounds} rounds of ${s.rateSeconds} s per leg at ${rateLabel}; legs alternate within each round.`,
   ];
 }

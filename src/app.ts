@@ -5,8 +5,10 @@ import type { Config } from './config.js';
 import { RollingWindowCounter, type RateCharge } from './domain/rate-limits.js';
 import type { ReplayGuard } from './domain/request-auth.js';
 import { createLogger } from './logging.js';
+import { Metrics } from './metrics.js';
 import { loadMasterKey } from './security/master-key.js';
 import { SecretBox } from './security/secret-box.js';
+import { MasterKeyService } from './services/master-key.js';
 import { AccountService } from './services/accounts.js';
 import type { PasswordHasher } from './security/password-hashing.js';
 import { ApiKeyService } from './services/api-keys.js';
@@ -22,7 +24,7 @@ import { KeyDirectory } from './services/key-directory.js';
 import { KeyLifecycleService } from './services/key-lifecycle.js';
 import { KeyWarningService } from './services/key-warnings.js';
 import { LedgerService } from './services/ledger.js';
-import { createMailer, type Mailer } from './services/mailer.js';
+import { countedMailer, createMailer, type Mailer } from './services/mailer.js';
 import { SecuritySettingsService } from './services/security-settings.js';
 import { SecurityVerification } from './services/security-verification.js';
 import { SessionService } from './services/sessions.js';
@@ -37,9 +39,13 @@ export interface App {
   logger: Logger;
   database: Database;
   now: () => number;
+  /** What GET /metrics reports; the WebSocket server counts its sockets and subscriptions here too. */
+  metrics: Metrics;
   mailer: Mailer;
-  /** Seals secrets at rest under the master key. */
+  /** Seals under the master key; opens what it or KEYGATE_MASTER_KEY_PREVIOUS sealed. */
   secretBox: SecretBox;
+  /** Master-key rotation and its status (the CLI). */
+  masterKeys: MasterKeyService;
   accounts: AccountService;
   apiKeys: ApiKeyService;
   keyDirectory: KeyDirectory;
@@ -80,11 +86,24 @@ export interface AppOverrides {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? Date.now;
-  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger));
-  const mailer = overrides.mailer ?? createMailer(config, logger);
+  const metrics = new Metrics();
+  // Counters cost next to nothing and are always kept (the WebSocket server and the services count
+  // into them); timing every query and Redis round trip, and the process's own metrics, only when served.
+  const measured = config.metrics.serve !== 'off';
+  if (measured) metrics.collectProcessMetrics();
+  const database = await openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    observeQuery: measured ? (pool, sql, ms, failed) => metrics.observeQuery(pool, sql, ms, failed) : undefined,
+  });
+  metrics.watchPools(() => database.poolUse());
+  // During a rotation the previous key still opens what it sealed; only the current one seals.
+  const secretBox = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, logger), config.previousMasterKey ? [config.previousMasterKey] : []);
+  const mailer = countedMailer(overrides.mailer ?? createMailer(config, logger), { sent: () => metrics.mailsSent.inc(), failed: () => metrics.mailsFailed.inc() });
   const keyDirectory = new KeyDirectory(database, secretBox);
-  const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
+  const shared = config.redisUrl
+    ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger, ...(measured ? { time: (command, run) => metrics.timeRedis(command, run) } : {}) })
+    : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
   const accounts = new AccountService(database, now, overrides.passwordHasher);
@@ -113,7 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await postgresBus.start();
     bus = postgresBus;
   }
-  const exchange = new ExchangeService(database, config.markets, now, bus, logger);
+  const exchange = new ExchangeService(database, config.markets, now, bus, logger, metrics);
   if (overrides.exchange !== false) await exchange.start();
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
   return {
@@ -121,8 +140,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     database,
     now,
-    secretBox,
+    metrics,
     mailer,
+    secretBox,
+    masterKeys: new MasterKeyService(database),
     accounts,
     apiKeys,
     keyDirectory,

@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** 32 bytes, or undefined to use (and on first start create) dataDir/master.key. */
   masterKey: Buffer | undefined;
+  /** During a master-key rotation: the key being replaced, which still opens (never seals) what it sealed. */
+  previousMasterKey: Buffer | undefined;
   recvWindowMs: number;
   /** Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; empty means none. */
   trustProxy: string[];
@@ -38,7 +40,11 @@ export interface Config {
   rateLimits: RateLimits;
   /** On SIGTERM, how long the server keeps serving (and failing /readyz) before it closes its listener. */
   drainMs: number;
+  /** Where GET /metrics is served: nowhere, on the main port, or on a port of its own on 127.0.0.1 (0: any free one). */
+  metrics: MetricsAccess;
 }
+
+export type MetricsAccess = { serve: 'off' } | { serve: 'main' } | { serve: 'port'; port: number };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -118,6 +124,32 @@ function rateLimits(value: string | undefined): RateLimits {
   return limits;
 }
 
+/** A master key from a variable: base64 of exactly 32 bytes. */
+function masterKeyFrom(env: NodeJS.ProcessEnv, name: string): Buffer | undefined {
+  const text = env[name]?.trim();
+  if (!text) return undefined;
+  const key = parseMasterKey(text);
+  if (!key) throw new ConfigError(name, 'must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`)');
+  return key;
+}
+
+/** Base64 of exactly 32 bytes (surrounding white space ignored), or undefined. */
+export function parseMasterKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 && key.toString('base64') === trimmed ? key : undefined;
+}
+
+function metricsAccess(env: NodeJS.ProcessEnv): MetricsAccess {
+  const switched = env.KEYGATE_METRICS?.trim().toLowerCase() || undefined;
+  if (switched !== undefined && switched !== 'on' && switched !== 'off') {
+    throw new ConfigError('KEYGATE_METRICS', `must be "on" (GET /metrics on the main port) or "off", got "${env.KEYGATE_METRICS!.slice(0, 20)}"`);
+  }
+  if (env.KEYGATE_METRICS_PORT === undefined || env.KEYGATE_METRICS_PORT === '') return { serve: switched === 'on' ? 'main' : 'off' };
+  if (switched === 'off') throw new ConfigError('KEYGATE_METRICS_PORT', 'is set while KEYGATE_METRICS is "off": unset one of them');
+  return { serve: 'port', port: integer(env, 'KEYGATE_METRICS_PORT', 0, 0, 65535) };
+}
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
@@ -133,13 +165,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql:// (leave it unset for the embedded SQLite database)');
   }
 
-  let masterKey: Buffer | undefined;
-  if (env.KEYGATE_MASTER_KEY) {
-    masterKey = Buffer.from(env.KEYGATE_MASTER_KEY, 'base64');
-    if (masterKey.length !== 32 || masterKey.toString('base64') !== env.KEYGATE_MASTER_KEY.trim()) {
-      throw new ConfigError('KEYGATE_MASTER_KEY', 'must be the base64 encoding of exactly 32 bytes (e.g. `openssl rand -base64 32`)');
-    }
-  }
+  const masterKey = masterKeyFrom(env, 'KEYGATE_MASTER_KEY');
+  const previousMasterKey = masterKeyFrom(env, 'KEYGATE_MASTER_KEY_PREVIOUS');
 
   const trustProxy = (env.KEYGATE_TRUST_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const entry of trustProxy) {
@@ -193,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.KEYGATE_DATA_DIR || './data'),
     databaseUrl,
     masterKey,
+    previousMasterKey,
     recvWindowMs: integer(env, 'KEYGATE_RECV_WINDOW_MS', 5000, 100, 600_000),
     trustProxy,
     markets: env.KEYGATE_MARKETS ? loadMarkets(env.KEYGATE_MARKETS) : DEFAULT_CATALOGUE,
@@ -207,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix,
     rateLimits: rateLimits(env.KEYGATE_RATE_LIMITS),
     drainMs: integer(env, 'KEYGATE_DRAIN_SECONDS', 0, 0, 300) * 1000,
+    metrics: metricsAccess(env),
   };
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { createApp, type App } from '../app.js';
 import { LbankClient, LbankApiError } from '../client/index.js';
-import { loadConfig, ConfigError, startupWarnings } from '../config.js';
+import { loadConfig, ConfigError, parseMasterKey, startupWarnings } from '../config.js';
 import { AUTHORITIES, KeyRuleError, rsaPrivateKeyObject } from '../domain/keys.js';
 import { LedgerError } from '../domain/ledger.js';
 import { auditRestrictions } from '../domain/key-audit.js';
@@ -14,6 +14,8 @@ import { AccountError } from '../services/accounts.js';
 import { ExchangeError } from '../services/exchange.js';
 import { UnknownAssetError } from '../services/ledger.js';
 import { WithdrawalError } from '../services/withdrawals.js';
+import type { KindStatus, MasterKeyStatus } from '../services/master-key.js';
+import type { SealedKind } from '../storage/sealed-values.js';
 
 class CliError extends Error {}
 
@@ -58,6 +60,51 @@ async function userIdByEmail(app: App, email: string): Promise<number> {
   const user = await app.accounts.findByEmail(email);
   if (!user) throw new CliError(`No account with email ${email}`);
   return user.id;
+}
+
+interface NewKeyOptions {
+  newKeyFile?: string;
+  newKeyEnv?: string;
+}
+
+/** The new master key from a file ("-": standard input) or an environment variable; never echoed. */
+function newMasterKey(options: NewKeyOptions, required: boolean): Buffer | undefined {
+  if (options.newKeyFile !== undefined && options.newKeyEnv !== undefined) throw new CliError('Give the new key once: --new-key-file or --new-key-env, not both');
+  let text: string | undefined;
+  let source: string;
+  if (options.newKeyFile !== undefined) {
+    source = options.newKeyFile === '-' ? 'standard input' : `--new-key-file ${options.newKeyFile}`;
+    try {
+      text = readFileSync(options.newKeyFile === '-' ? 0 : options.newKeyFile, 'utf8');
+    } catch (error) {
+      throw new CliError(`Cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  } else if (options.newKeyEnv !== undefined) {
+    source = `--new-key-env ${options.newKeyEnv}`;
+    text = process.env[options.newKeyEnv];
+    if (!text) throw new CliError(`${source}: the variable is not set`);
+  } else {
+    if (required) throw new CliError('Give the new master key: --new-key-file FILE (- for standard input) or --new-key-env VARIABLE');
+    return undefined;
+  }
+  const key = parseMasterKey(text);
+  if (!key) throw new CliError(`${source} does not hold a master key: the base64 encoding of exactly 32 bytes (e.g. \`openssl rand -base64 32\`)`);
+  return key;
+}
+
+const KIND_NAMES: Record<SealedKind, string> = { api_key_secret: 'API key secrets (HmacSHA256)', totp_seed: 'authenticator seeds (TOTP)' };
+
+function describeKind(kind: SealedKind, status: KindStatus, keyId: string): string {
+  const others = status.others.map((o) => `${o.count} under ${o.keyId}${o.opens ? '' : ' (which no key given opens)'}`).join(', ');
+  return `${`${KIND_NAMES[kind]}:`.padEnd(32)} ${status.total} stored, ${status.current} under ${keyId}, ${status.remaining} under other keys${others ? `: ${others}` : ''}`;
+}
+
+function describeStatus(status: MasterKeyStatus): string {
+  return [
+    `Master key ${status.keyId}`,
+    ...Object.entries(status.kinds).map(([kind, s]) => describeKind(kind as SealedKind, s, status.keyId)),
+    status.remaining === 0 ? 'Nothing remains under another key.' : `${status.remaining} value(s) remain under another key.`,
+  ].join('\n');
 }
 
 function date(ms: number | null): string {
@@ -228,6 +275,53 @@ export function buildProgram(): Command {
     .action(async (options: { email: string; maker: string; taker: string } & JsonOption) => {
       await withApp(async (app) => app.exchange.setFeeRates(await userIdByEmail(app, options.email), options.maker, options.taker));
       print(options, { email: options.email, maker: options.maker, taker: options.taker }, `Fees of ${options.email}: maker ${options.maker}, taker ${options.taker}`);
+    });
+
+  const masterKey = admin.command('master-key').description('the master key that seals secrets at rest: rotation and its progress');
+  masterKey
+    .command('rotate')
+    .description('reseal every sealed value under a new master key, in batches, while servers run (see the README for the order of steps)')
+    .option('--new-key-file <file>', 'file holding the new key, base64 of 32 bytes; - reads standard input')
+    .option('--new-key-env <variable>', 'environment variable holding the new key')
+    .option('--batch-size <n>', 'values resealed per transaction', '200')
+    .option('--pause-ms <ms>', 'wait between batches, to spare a busy database', '0')
+    .option('--json', 'print JSON')
+    .action(async (options: NewKeyOptions & { batchSize: string; pauseMs: string } & JsonOption) => {
+      if (!/^\d{1,6}$/.test(options.batchSize) || Number(options.batchSize) < 1) throw new CliError('--batch-size must be a whole number from 1 to 999999');
+      if (!/^\d{1,7}$/.test(options.pauseMs)) throw new CliError('--pause-ms must be a whole number of milliseconds');
+      const key = newMasterKey(options, true)!;
+      const { result, status } = await withApp(async (app) => {
+        const box = app.secretBox.sealingWith(key);
+        // Servers configured as this command is must already open what it reseals.
+        if (!app.secretBox.keyIds.includes(box.keyId)) {
+          throw new CliError(
+            `The new key (${box.keyId}) is neither KEYGATE_MASTER_KEY nor KEYGATE_MASTER_KEY_PREVIOUS here, so servers configured like this could not open what would be resealed. Set it as KEYGATE_MASTER_KEY, and the old key as KEYGATE_MASTER_KEY_PREVIOUS, on every server and here, then rotate.`,
+          );
+        }
+        const result = await app.masterKeys.rotate(box, {
+          batchSize: Number(options.batchSize),
+          pauseMs: Number(options.pauseMs),
+          onBatch: (p) => process.stderr.write(`batch ${p.batch}: resealed ${p.resealed} ${KIND_NAMES[p.kind]}\n`),
+        });
+        return { result, status: await app.masterKeys.status(box) };
+      });
+      print(options, { ...result, status }, [`Resealed ${result.resealed.api_key_secret} API key secret(s) and ${result.resealed.totp_seed} authenticator seed(s) in ${result.batches} batch(es).`, describeStatus(status)].join('\n'));
+      if (status.remaining > 0) {
+        throw new CliError(
+          `${status.remaining} value(s) are still sealed under another key: under a key none given here opens (give it as KEYGATE_MASTER_KEY_PREVIOUS), or sealed meanwhile by a server that still seals under the old key (restart it with the new KEYGATE_MASTER_KEY), then rotate again.`,
+        );
+      }
+    });
+  masterKey
+    .command('status')
+    .description('how many sealed values remain under a key other than the current one (KEYGATE_MASTER_KEY, or the new key if given)')
+    .option('--new-key-file <file>', 'count against this key instead; - reads standard input')
+    .option('--new-key-env <variable>', 'count against the key in this environment variable instead')
+    .option('--json', 'print JSON')
+    .action(async (options: NewKeyOptions & JsonOption) => {
+      const key = newMasterKey(options, false);
+      const status = await withApp((app) => app.masterKeys.status(key ? app.secretBox.sealingWith(key) : app.secretBox));
+      print(options, status, describeStatus(status));
     });
 
   program

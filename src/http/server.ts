@@ -17,6 +17,7 @@ import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { noteOutcome, registerMetrics } from './metrics.js';
 
 const BODY_LIMIT = 256 * 1024;
 
@@ -54,13 +55,18 @@ export function buildHttpServer(app: App): FastifyInstance {
   server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const ts = app.now();
     const lbank = toLbankError(error);
-    if (lbank) return reply.status(lbank.httpStatus).send(failure(lbank.code, lbank.message, ts));
+    if (lbank) {
+      noteOutcome(request, lbank.code);
+      return reply.status(lbank.httpStatus).send(failure(lbank.code, lbank.message, ts));
+    }
     const status = error.statusCode ?? 500;
     if (status < 500) {
       // Malformed bodies, wrong content types, oversized requests: the client's input, never a 5xx.
+      noteOutcome(request, 10003);
       return reply.status(status).send(failure(10003, `${LBANK_ERRORS[10003]}: ${error.message}`, ts));
     }
     request.log.error({ err: error, url: request.routeOptions.url }, 'request failed');
+    noteOutcome(request, 10000);
     return reply.status(500).send(failure(10000, LBANK_ERRORS[10000], ts));
   });
 
@@ -68,9 +74,11 @@ export function buildHttpServer(app: App): FastifyInstance {
     const path = request.url.split('?')[0] ?? '';
     // LBank's clients get LBank's envelope; everything else gets the portal's error shape.
     if (/^\/(v2|cfd)(\/|$)/.test(path)) {
+      noteOutcome(request, 404);
       return reply.status(404).send(failure(404, `Not found: ${request.method} ${path.slice(0, 200)}`, app.now()));
     }
     const answer = portalNotFound(request.method, path);
+    noteOutcome(request, answer.code);
     return reply.status(answer.status).send(answer.body());
   });
 
@@ -89,6 +97,7 @@ export function buildHttpServer(app: App): FastifyInstance {
     if (!allowed) throw new LbankError(10004, 'this address has used its budget of requests for the last 10 seconds');
   });
 
+  registerMetrics(server, app);
   registerHealthRoutes(server, app);
   registerPortal(server, app);
   registerPublicRoutes(server, app);

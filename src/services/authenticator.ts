@@ -31,7 +31,7 @@ export interface CheckedTotp {
 const FIELD = 'totp';
 
 /** Associated data binding a sealed seed to its account. */
-function seedContext(userId: number): string {
+export function seedContext(userId: number): string {
   return `totp_seed:${userId}`;
 }
 
@@ -70,7 +70,12 @@ export class AuthenticatorService {
     if (!result.ok) throw incorrect();
     await attempt.refund();
     await beforeBind();
-    if (!(await bindAuthenticator(this.database.db, user.id, record.seedSealed, result.step, this.now()))) {
+    if (await bindAuthenticator(this.database.db, user.id, record.seedSealed, result.step, this.now())) return;
+    // A master-key rotation may have resealed the same seed meanwhile: bind it if so.
+    const current = await findAuthenticator(this.database.db, user.id);
+    const same =
+      current && current.boundAt === null && current.createdAt === record.createdAt && this.secretBox.open(current.seedSealed, seedContext(user.id)) === this.secretBox.open(record.seedSealed, seedContext(user.id));
+    if (!same || !(await bindAuthenticator(this.database.db, user.id, current.seedSealed, result.step, this.now()))) {
       throw new ServiceError('totp_setup_required', 'The set-up changed meanwhile: scan the newest QR code and enter its code.');
     }
   }

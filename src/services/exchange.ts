@@ -6,6 +6,7 @@ import { Decimal } from '../domain/ledger.js';
 import type { OrderBook } from '../domain/matching.js';
 import { marketAssets, type Market, type MarketCatalogue } from '../domain/markets.js';
 import { checkOrder, type OrderIntent } from '../domain/orders.js';
+import type { Metrics } from '../metrics.js';
 import type { Database } from '../storage/database.js';
 import {
   findFeeRatesOf,
@@ -51,12 +52,13 @@ export class ExchangeService {
     private readonly now: () => number,
     bus: EventBus,
     logger: Logger,
+    metrics: Metrics,
   ) {
     this.#markets = new Map(catalogue.markets.map((m) => [m.symbol, m]));
     this.#scales = new Map(catalogue.assets.map((a) => [a.code, a.scale]));
     const scaleOf = (asset: string) => this.scaleOf(asset);
-    this.#intake = new OrderIntake(database, bus, scaleOf, now);
-    this.leases = new MarketLeases(database, catalogue.markets, scaleOf, now, bus, logger);
+    this.#intake = new OrderIntake(database, bus, scaleOf, now, metrics);
+    this.leases = new MarketLeases(database, catalogue.markets, scaleOf, now, bus, logger, metrics);
   }
 
   market(symbol: string): Market {

@@ -84,8 +84,11 @@ export class KeyDirectory {
       .catch(() => undefined)
       .then(async () => {
         if (uses.size === 0) return;
+        // In the order of the keys' ids, as a master-key rotation updates them: two transactions
+        // that lock rows in the same order never wait on each other in a cycle.
+        const ordered = [...uses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         await this.database.relaxedDb.transaction().execute(async (trx) => {
-          for (const [apiKey, use] of uses) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
+          for (const [apiKey, use] of ordered) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
         });
       });
     return this.#flushing;

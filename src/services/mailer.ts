@@ -51,6 +51,22 @@ export class LogMailer implements Mailer {
   async close(): Promise<void> {}
 }
 
+/** Counts what a mailer sends and what it fails to send (metrics), passing every outcome on. */
+export function countedMailer(mailer: Mailer, counts: { sent(): void; failed(): void }): Mailer {
+  return {
+    async send(message) {
+      try {
+        await mailer.send(message);
+      } catch (error) {
+        counts.failed();
+        throw error;
+      }
+      counts.sent();
+    },
+    close: () => mailer.close(),
+  };
+}
+
 export function createMailer(config: { smtpUrl: string | undefined; mailFrom: string }, logger: Logger): Mailer {
   return config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom) : new LogMailer(logger, config.mailFrom);
 }

@@ -10,6 +10,7 @@ import { Decimal, LedgerError } from '../domain/ledger.js';
 import { OrderBook, type Fill, type MatchPlan } from '../domain/matching.js';
 import { marketAssets, type Market } from '../domain/markets.js';
 import { isFinal, OrderStatus, parseOrderType, type OrderIntent } from '../domain/orders.js';
+import type { Metrics } from '../metrics.js';
 import { DeferredWrites } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
 import {
@@ -111,6 +112,7 @@ export interface MarketEngineOptions {
   now: () => number;
   bus: EventBus;
   logger: Logger;
+  metrics: Metrics;
   /** The lease epoch this engine holds the market at. */
   epoch: number;
   /** Called when the engine stops on its own (fenced off, or the database failed). */
@@ -204,6 +206,8 @@ export class MarketEngine {
     const report: EngineReport = { symbol: this.symbol, done: [], orders: [], trades: [], balances: [], at };
     const deferred = new DeferredWrites();
     const balances = new BalanceDeltas(deferred);
+    let filled = 0;
+    let ended = 0;
     try {
       await database.db.transaction().execute(async (trx) => {
         if (!(await holdsMarketLease(trx, this.symbol, epoch, database.dialect))) throw new FencedOffError(this.symbol);
@@ -219,17 +223,35 @@ export class MarketEngine {
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
         const depth = this.book.depth(DEPTH_LEVELS);
         await writeMarketDepth(trx, this.symbol, depth, at);
-        for (const row of touched.values()) report.orders.push({ orderId: row.order_id, userId: row.user_id, status: row.status });
+        for (const row of touched.values()) {
+          report.orders.push({ orderId: row.order_id, userId: row.user_id, status: row.status });
+          // Only orders still open are touched, so a final status here is a change made by this batch.
+          if (row.status === OrderStatus.filled) filled++;
+          else if (row.status === OrderStatus.cancelled || row.status === OrderStatus.partiallyFilledCancelled) ended++;
+        }
       });
     } catch (error) {
       // Nothing of the batch was committed: the book goes back to what the database holds.
       await this.#rebuild();
       throw error;
     }
+    this.#count(waiting, filled, ended, deferred.trades.length);
     report.balances = balances.touched();
     report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, takerSide: t.taker_side, at: t.created_at }));
     await this.options.bus.publish(BUS_CHANNELS.engine, JSON.stringify(report)).catch(() => undefined);
     return true;
+  }
+
+  /** What a committed batch did, for the metrics. */
+  #count(waiting: readonly OrderRow[], filled: number, cancelled: number, trades: number): void {
+    const { metrics, now } = this.options;
+    const market = { market: this.symbol };
+    if (filled > 0) metrics.ordersFilled.inc(market, filled);
+    if (cancelled > 0) metrics.ordersCancelled.inc(market, cancelled);
+    if (trades > 0) metrics.trades.inc(market, trades);
+    const at = now();
+    // On a fleet the order was stamped by another server's clock: a small skew may look negative.
+    for (const order of waiting) metrics.engineLag.observe(market, Math.max(0, at - order.created_at) / 1000);
   }
 
   /** Loads the maker and taker rates of these accounts that the batch does not know yet, in one query. */

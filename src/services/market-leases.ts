@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Market } from '../domain/markets.js';
+import type { Metrics } from '../metrics.js';
 import type { Database, NamedLocks } from '../storage/database.js';
 import { heartbeat, leaveFleet, takeMarketLease } from '../storage/exchange.js';
 import { BUS_CHANNELS, type EventBus } from './event-bus.js';
@@ -39,6 +40,7 @@ export class MarketLeases {
     private readonly now: () => number,
     private readonly bus: EventBus,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     bus.subscribe(BUS_CHANNELS.intake, (symbol) => this.#engines.get(symbol)?.wake());
   }
@@ -133,6 +135,7 @@ export class MarketLeases {
       now: this.now,
       bus: this.bus,
       logger: this.logger,
+      metrics: this.metrics,
       epoch,
       onStopped: () => {
         if (this.#engines.get(market.symbol) !== engine) return;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { marketAssets, type Market } from '../domain/markets.js';
+import type { Metrics } from '../metrics.js';
 import { frozenFor, isFinal, OrderStatus, type OrderIntent } from '../domain/orders.js';
 import { BatchWriter, type DeferredWrites } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
@@ -32,6 +33,7 @@ export class OrderIntake {
     private readonly bus: EventBus,
     private readonly scaleOf: (asset: string) => number,
     private readonly now: () => number,
+    private readonly metrics: Metrics,
   ) {
     this.#writer = new BatchWriter(database.db, 256, async () => undefined);
     bus.subscribe(BUS_CHANNELS.engine, (payload) => {
@@ -51,6 +53,7 @@ export class OrderIntake {
       this.#settle(orderId, undefined);
       throw error;
     }
+    this.metrics.ordersPlaced.inc({ market: market.symbol });
     this.#wake(market.symbol);
     const outcome = await word;
     if (outcome?.refused === 'post_only_would_take') throw new ExchangeError('post_only_would_take', 'A post-only (maker) order would have taken liquidity, so it was cancelled unfilled');

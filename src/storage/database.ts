@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, sql, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, sql, PostgresDialect, SqliteDialect, type LogEvent, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.js';
 import type { Schema } from './schema.js';
@@ -32,7 +32,26 @@ export interface Database {
   openLocks(onLost: () => void): Promise<NamedLocks>;
   /** Whether the database answers a trivial query now. */
   ping(): Promise<boolean>;
+  /** How the connection pools are used now (PostgreSQL; none on SQLite). */
+  poolUse(): PoolUse[];
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  pool: 'main' | 'relaxed';
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/** Told of every statement and how long it took (metrics); the SQL is a template, its values are not in it. */
+export type QueryObserver = (pool: 'main' | 'relaxed', sql: string, milliseconds: number, failed: boolean) => void;
+
+function queryLog(observe: QueryObserver | undefined, pool: 'main' | 'relaxed'): ((event: LogEvent) => void) | undefined {
+  // Without an observer Kysely does not time its queries at all.
+  if (!observe) return undefined;
+  return (event) => observe(pool, event.query.sql, event.queryDurationMillis, event.level === 'error');
 }
 
 async function answers(db: Kysely<Schema>): Promise<boolean> {
@@ -54,6 +73,7 @@ export interface NamedLocks {
 export interface DatabaseOptions {
   dataDir: string;
   databaseUrl?: string | undefined;
+  observeQuery?: QueryObserver | undefined;
 }
 
 const INT8_OID = 20;
@@ -61,16 +81,19 @@ const INT8_OID = 20;
 const parseInt8AsNumber = ((oid: number, format: 'text') =>
   oid === INT8_OID ? (value: string) => Number(value) : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser;
 
-function openPostgres(url: string): Database {
+const POOL_MAX = 10;
+const RELAXED_POOL_MAX = 4;
+
+function openPostgres(url: string, observeQuery: QueryObserver | undefined): Database {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: POOL_MAX,
     // bigint columns hold epoch milliseconds, well inside Number's exact range.
     types: { getTypeParser: parseInt8AsNumber },
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-  const relaxedPool = new pg.Pool({ connectionString: url, max: 4, types: { getTypeParser: parseInt8AsNumber }, options: '-c synchronous_commit=off' });
-  const relaxedDb = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: relaxedPool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), log: queryLog(observeQuery, 'main') });
+  const relaxedPool = new pg.Pool({ connectionString: url, max: RELAXED_POOL_MAX, types: { getTypeParser: parseInt8AsNumber }, options: '-c synchronous_commit=off' });
+  const relaxedDb = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: relaxedPool }), log: queryLog(observeQuery, 'relaxed') });
   // An idle connection that the server drops (a restart, an administrator) must not crash the
   // process: the pool opens a new one when it is next needed.
   const ignoreIdleError = () => undefined;
@@ -87,6 +110,10 @@ function openPostgres(url: string): Database {
     relaxedDb,
     externalChangeStamp: () => undefined,
     ping: () => answers(db),
+    poolUse: () => [
+      { pool: 'main', total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: POOL_MAX },
+      { pool: 'relaxed', total: relaxedPool.totalCount, idle: relaxedPool.idleCount, waiting: relaxedPool.waitingCount, max: RELAXED_POOL_MAX },
+    ],
     async openLocks(onLost) {
       // PostgreSQL releases the locks when it sees the connection die: at once for a killed process,
       // and within about 10 s (these keepalives) for a machine that vanished from the network.
@@ -152,7 +179,7 @@ function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(dataDir: string): Database {
+function openSqlite(dataDir: string, observeQuery: QueryObserver | undefined): Database {
   mkdirSync(dataDir, { recursive: true });
   const handle = new BetterSqlite3(join(dataDir, 'keygate.sqlite'));
   // WAL lets the CLI write while the server reads; synchronous=FULL makes every commit durable
@@ -162,7 +189,7 @@ function openSqlite(dataDir: string): Database {
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
   const dataVersion = handle.prepare('PRAGMA data_version').pluck();
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }), log: queryLog(observeQuery, 'main') });
   return {
     dialect: 'sqlite',
     url: undefined,
@@ -170,6 +197,7 @@ function openSqlite(dataDir: string): Database {
     relaxedDb: db,
     externalChangeStamp: () => dataVersion.get() as number,
     ping: () => answers(db),
+    poolUse: () => [],
     // A SQLite file serves one server, which holds every market; the CLI runs no engine.
     openLocks: async () => ({ tryLock: async () => true, unlock: async () => undefined, close: async () => undefined }),
     close: () => db.destroy(),
@@ -177,7 +205,7 @@ function openSqlite(dataDir: string): Database {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const database = options.databaseUrl ? openPostgres(options.databaseUrl) : openSqlite(options.dataDir);
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options.observeQuery) : openSqlite(options.dataDir, options.observeQuery);
   const migrator = new Migrator({ db: database.db, provider: migrationProvider(database.dialect) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -66,6 +66,8 @@ export interface SharedStateOptions {
   url: string;
   prefix: string;
   logger: Logger;
+  /** Times each round trip (metrics); `command` is one of claim, hit, bump, ping. */
+  time?: <T>(command: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /** The connection to the fleet's Redis, and what the rest of Keygate asks of it. */
@@ -116,23 +118,27 @@ export class SharedState {
     return `${now}:${this.#memberPrefix}:${(this.#members = (this.#members + 1) % 1_000_000_000)}`;
   }
 
-  async #run<T>(command: () => Promise<T>): Promise<T> {
+  #timed<T>(name: string, command: () => Promise<T>): Promise<T> {
+    return this.options.time ? this.options.time(name, command) : command();
+  }
+
+  async #run<T>(name: string, command: () => Promise<T>): Promise<T> {
     try {
-      return await command();
+      return await this.#timed(name, command);
     } catch (error) {
       throw new SharedStateUnavailableError(error);
     }
   }
 
   claim(apiKey: string, echostr: string, now: number, ttlMs: number, sentAt: number, rate: RateCharge | undefined): Promise<[number, string, string]> {
-    return this.#run(() =>
+    return this.#run('claim', () =>
       this.client.keygateClaim(EPOCH_KEY, `nonce:${apiKey}:${echostr}`, `gen:${apiKey}`, rate ? `rate:${rate.bucket}` : 'rate:none', now, sentAt, ttlMs, rate?.limit ?? 0, rate?.windowMs ?? 0, this.member(now)),
     );
   }
 
   /** Counts a request against a window; false when the window is full. */
   async hit(charge: RateCharge, now: number): Promise<boolean> {
-    return (await this.#run(() => this.client.keygateHit(`rate:${charge.bucket}`, now, charge.limit, charge.windowMs, this.member(now)))) === 1;
+    return (await this.#run('hit', () => this.client.keygateHit(`rate:${charge.bucket}`, now, charge.limit, charge.windowMs, this.member(now)))) === 1;
   }
 
   /** Tells every server that these keys changed: their cached copies are stale from now on. */
@@ -140,7 +146,7 @@ export class SharedState {
     for (const apiKey of apiKeys) this.#unbumped.add(apiKey);
     if (this.#unbumped.size === 0) return;
     const bumping = [...this.#unbumped];
-    await this.#run(async () => {
+    await this.#run('bump', async () => {
       const pipeline = this.client.multi();
       for (const apiKey of bumping) pipeline.incr(`gen:${apiKey}`);
       await pipeline.exec();
@@ -150,7 +156,7 @@ export class SharedState {
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === 'PONG';
+      return (await this.#timed('ping', () => this.client.ping())) === 'PONG';
     } catch {
       return false;
     }

@@ -10,6 +10,7 @@ import { internalError, PortalError, toPortalError } from './errors.js';
 import { openApiRoute } from './openapi.js';
 import type { PortalRoute } from './route.js';
 import { securityRoutes } from './security-routes.js';
+import { noteOutcome } from '../metrics.js';
 
 export const PORTAL_PREFIX = '/api/v1';
 
@@ -41,6 +42,7 @@ export function registerPortal(server: FastifyInstance, app: App): void {
           request.log.error({ err: error, url: request.routeOptions.url }, 'portal request failed');
           answer = internalError();
         }
+        noteOutcome(request, answer.code);
         if (answer.retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000))));
         return reply.status(answer.status).send(answer.body());
       });

@@ -3,12 +3,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
 import type { Authority } from '../../domain/keys.js';
-import { authenticateSignedRequest, holdsAuthority, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
+import { authenticateSignedRequest, holdsAuthority, SharedStateUnavailableError, type AuthFailure, type VerifiableKey } from '../../domain/request-auth.js';
 import { canonicalIp, IP_BOUND_AUTHORITIES } from '../../domain/keys.js';
 import { rejectionReason } from '../../domain/audit.js';
 import type { RateClass } from '../../domain/rate-limits.js';
 import { success } from './envelope.js';
-import { LbankError } from './errors.js';
+import { LbankError, toLbankError } from './errors.js';
 import { authHeaders, requestParams } from './params.js';
 
 export interface SignedContext {
@@ -61,26 +61,45 @@ function auditRejection(app: App, key: VerifiableKey, failure: string, ip: strin
   if (reason) app.audit.recordRejection(key, reason, ip, now);
 }
 
+/** Counts a refusal (metrics) by its code and reason: both from closed sets. */
+function refused(app: App, error: LbankError, reason: string): LbankError {
+  app.metrics.signedRefusals.inc({ code: String(error.code), reason });
+  return error;
+}
+
 export function registerSignedEndpoints(server: FastifyInstance, app: App, endpoints: readonly SignedEndpoint[]): void {
   for (const endpoint of endpoints) {
     server.post(`/v2/${endpoint.path}.do`, { config: { signed: true } }, async (request) => {
-      const params = requestParams(request);
+      let params: Record<string, string>;
+      try {
+        params = requestParams(request);
+      } catch (error) {
+        if (error instanceof LbankError) refused(app, error, 'malformed');
+        throw error;
+      }
       const now = app.now();
       const clientIp = canonicalIp(request.ip) ?? request.ip;
-      const result = await authenticateSignedRequest(
-        { params, headers: authHeaders(request), clientIp, now, rateClass: endpoint.rateClass ?? 'other' },
-        { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs, rateLimits: app.config.rateLimits },
-      );
+      let result: Awaited<ReturnType<typeof authenticateSignedRequest>>;
+      try {
+        result = await authenticateSignedRequest(
+          { params, headers: authHeaders(request), clientIp, now, rateClass: endpoint.rateClass ?? 'other' },
+          { findKey: (apiKey) => app.keyDirectory.find(apiKey), replayGuard: app.replayGuard, recvWindowMs: app.config.recvWindowMs, rateLimits: app.config.rateLimits },
+        );
+      } catch (error) {
+        const lbank = toLbankError(error);
+        if (lbank) refused(app, lbank, error instanceof SharedStateUnavailableError ? 'shared_state_unavailable' : 'other');
+        throw error;
+      }
       if (!result.ok) {
         if (result.key) auditRejection(app, result.key, result.reason, clientIp, now);
-        throw rejection(result);
+        throw refused(app, rejection(result), result.reason);
       }
       const authority = typeof endpoint.authority === 'function' ? endpoint.authority(params) : endpoint.authority;
       if (!holdsAuthority(result.key, authority, now)) {
         auditRejection(app, result.key, 'authority_missing', clientIp, now);
         const unbound = result.key.ips.length === 0 && IP_BOUND_AUTHORITIES.includes(authority) && result.key.authority.includes(authority);
         const detail = `this key does not hold ${authority} authority${unbound ? ': it needs an IP whitelist' : ''}`;
-        throw authority === 'withdraw' ? new LbankError(10100, unbound ? detail : undefined) : new LbankError(10022, detail);
+        throw refused(app, authority === 'withdraw' ? new LbankError(10100, unbound ? detail : undefined) : new LbankError(10022, detail), 'authority_missing');
       }
       app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
       return success(await endpoint.handler({ key: result.key, params, now }), app.now());
