@@ -215,7 +215,7 @@ export class MarketEngine {
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
         for (const row of touched.values()) await updateOrderProgress(trx, row.order_id, row);
         await balances.write(trx);
-        await deferred.flush(trx);
+        await deferred.flush(trx, database.dialect);
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
         const depth = this.book.depth(DEPTH_LEVELS);
         await writeMarketDepth(trx, this.symbol, depth, at);

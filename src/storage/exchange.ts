@@ -1,7 +1,8 @@
 // Storage of the sandbox exchange: orders, trades, fee income and per-user fee rates.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
 import { OrderStatus } from '../domain/orders.js';
+import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
 export type OrderRow = Selectable<Schema['orders']>;
@@ -165,8 +166,27 @@ export async function listRecentTrades(db: Kysely<Schema>, symbol: string, limit
   return query.orderBy('id', 'desc').limit(limit).execute();
 }
 
-export async function addFeeIncome(trx: Kysely<Schema>, asset: string, amount: Decimal): Promise<void> {
+/**
+ * Adds to the fee income of an asset. An engine batch of any market and an administrator's
+ * withdrawal completion may add to the same asset at once, so the addition must not be a
+ * read-modify-write across statements. PostgreSQL adds in the statement itself, exactly (NUMERIC), under
+ * the row's lock. SQLite has no exact decimal arithmetic in SQL, but it needs none: it has one writer
+ * at a time, and a transaction whose snapshot another writer has overtaken cannot start writing
+ * (SQLITE_BUSY_SNAPSHOT), so a read and write inside one transaction lose no update there.
+ */
+export async function addFeeIncome(trx: Kysely<Schema>, dialect: Dialect, asset: string, amount: Decimal): Promise<void> {
   if (amount.isZero()) return;
+  if (dialect === 'postgres') {
+    await trx
+      .insertInto('fee_income')
+      .values({ asset, amount: amount.toFixed() })
+      .onConflict((oc) =>
+        // trim_scale: the sum is written as the ledger writes decimals, without trailing zeros.
+        oc.column('asset').doUpdateSet({ amount: sql<string>`CAST(trim_scale(CAST(fee_income.amount AS NUMERIC) + CAST(excluded.amount AS NUMERIC)) AS TEXT)` }),
+      )
+      .execute();
+    return;
+  }
   const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
   if (row) await trx.updateTable('fee_income').set({ amount: amount.plus(row.amount).toFixed() }).where('asset', '=', asset).execute();
   else await trx.insertInto('fee_income').values({ asset, amount: amount.toFixed() }).execute();
