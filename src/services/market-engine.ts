@@ -24,6 +24,7 @@ import {
   writeMarketDepth,
   type OrderRow,
 } from '../storage/exchange.js';
+import { catchUpCandles } from '../storage/candles.js';
 import { writeBalances, type BalanceChange } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
@@ -34,6 +35,8 @@ const BATCH_LIMIT = 256;
 /** Levels of each side kept in market_depth: LBank's depth endpoint serves at most 200. */
 export const DEPTH_LEVELS = 200;
 const ZERO = new Decimal(0);
+/** How many stored trades one transaction folds into candles while an engine catches up. */
+const CANDLE_CATCH_UP_CHUNK = 2000;
 
 /** The engine lost its market to another server (or the database connection): it stops. */
 export class FencedOffError extends Error {
@@ -124,6 +127,8 @@ export class MarketEngine {
   #stopped = false;
   #loop: Promise<void> | undefined;
   #again = false;
+  /** Whether the market's candles include every stored trade (see #catchUpCandles). */
+  #candlesReady = false;
   readonly #base: string;
   readonly #quote: string;
 
@@ -168,6 +173,7 @@ export class MarketEngine {
     do {
       this.#again = false;
       try {
+        if (!this.#candlesReady) await this.#catchUpCandles();
         while (!this.#stopped && (await this.#batch())) {
           // A synchronous driver never yields: let intake read the requests that arrived meanwhile.
           await new Promise<void>((resume) => setImmediate(resume));
@@ -193,6 +199,28 @@ export class MarketEngine {
       this.#resting.set(row.order_id, row);
       this.book.add({ id: row.order_id, userId: row.user_id, side: row.type.startsWith('buy') ? 'buy' : 'sell', price: new Decimal(row.price!), remaining: new Decimal(row.remaining_qty), seq: row.id });
     }
+  }
+
+  /**
+   * Folds into candles the trades they do not include yet — those stored before candles existed, or
+   * by a server of an older version — before matching anything, a chunk per transaction, so that an
+   * interrupted catch-up resumes where it stopped. Usually there is nothing to do.
+   */
+  async #catchUpCandles(): Promise<void> {
+    const { database, epoch, logger } = this.options;
+    let folded = 0;
+    for (;;) {
+      const count = await database.db.transaction().execute(async (trx) => {
+        if (!(await holdsMarketLease(trx, this.symbol, epoch, database.dialect))) throw new FencedOffError(this.symbol);
+        return catchUpCandles(trx, this.symbol, CANDLE_CATCH_UP_CHUNK);
+      });
+      folded += count;
+      if (this.#stopped) return;
+      if (count < CANDLE_CATCH_UP_CHUNK) break;
+      await new Promise<void>((resume) => setImmediate(resume));
+    }
+    if (folded > 0) logger.info({ market: this.symbol, trades: folded }, 'Folded the market\'s earlier trades into its candles');
+    this.#candlesReady = true;
   }
 
   /** One batch; false when nothing was waiting. */
@@ -227,7 +255,7 @@ export class MarketEngine {
       throw error;
     }
     report.balances = balances.touched();
-    report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, takerSide: t.taker_side, at: t.created_at }));
+    report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
     await this.options.bus.publish(BUS_CHANNELS.engine, JSON.stringify(report)).catch(() => undefined);
     return true;
   }

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
 import { OrderStatus } from '../domain/orders.js';
+import { candlesCaughtUp, foldIntoCandles } from './candles.js';
 import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -196,8 +197,26 @@ export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Pro
   return db.selectFrom('fee_rates').selectAll().where('user_id', 'in', userIds).execute();
 }
 
+/**
+ * Writes trades and folds them into their market's candles, in the caller's transaction: trades and
+ * candles commit together. A market whose candles are still behind (trades stored before candles
+ * existed) has the trades written only; its engine folds them in with the rest when it starts.
+ */
 export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<void> {
-  for (let i = 0; i < trades.length; i += 200) await trx.insertInto('trades').values(trades.slice(i, i + 200)).execute();
+  const bySymbol = new Map<string, Array<Omit<TradeRow, 'id'>>>();
+  for (const trade of trades) {
+    const list = bySymbol.get(trade.symbol) ?? [];
+    list.push(trade);
+    bySymbol.set(trade.symbol, list);
+  }
+  for (const [symbol, list] of bySymbol) {
+    const caughtUp = await candlesCaughtUp(trx, symbol);
+    let lastId = 0;
+    for (let i = 0; i < list.length; i += 200) {
+      for (const { id } of await trx.insertInto('trades').values(list.slice(i, i + 200)).returning('id').execute()) lastId = Math.max(lastId, id);
+    }
+    if (caughtUp) await foldIntoCandles(trx, symbol, list.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), lastId);
+  }
 }
 
 export async function setFeeRates(db: Kysely<Schema>, userId: number, maker: string, taker: string): Promise<void> {
