@@ -41,20 +41,29 @@ export async function candlesCaughtUp(trx: Kysely<Schema>, symbol: string): Prom
 /** Folds trades (in the order they happened, the last one `lastTradeId`) into the market's stored candles. */
 export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trades: readonly CandleTrade[], lastTradeId: number): Promise<void> {
   const touched = new Map<string, { resolution: StoredResolution; candle: Candle | undefined }>();
-  const wanted = new Map<StoredResolution, Set<number>>(STORED_RESOLUTIONS.map((r) => [r, new Set<number>()]));
-  for (const trade of trades) for (const resolution of STORED_RESOLUTIONS) wanted.get(resolution)!.add(bucketStart(resolution, trade.at));
-  for (const [resolution, starts] of wanted) {
-    const all = [...starts];
-    for (let i = 0; i < all.length; i += KEYS_PER_QUERY) {
-      const rows = await trx
-        .selectFrom('candles')
-        .select(CANDLE_COLUMNS)
-        .where('symbol', '=', symbol)
-        .where('resolution', '=', resolution)
-        .where('start', 'in', all.slice(i, i + KEYS_PER_QUERY))
-        .execute();
-      for (const row of rows) touched.set(`${resolution}:${Number(row.start)}`, { resolution, candle: toCandle(row) });
+  const wanted = new Map<string, { resolution: StoredResolution; start: number }>();
+  for (const trade of trades) {
+    for (const resolution of STORED_RESOLUTIONS) {
+      const start = bucketStart(resolution, trade.at);
+      wanted.set(`${resolution}:${start}`, { resolution, start });
     }
+  }
+  // The candles already stored for these buckets: usually one per resolution, read in one query.
+  const keys = [...wanted.values()];
+  for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+    const byResolution = new Map<StoredResolution, number[]>();
+    for (const { resolution, start } of keys.slice(i, i + KEYS_PER_QUERY)) {
+      const starts = byResolution.get(resolution) ?? [];
+      starts.push(start);
+      byResolution.set(resolution, starts);
+    }
+    const rows = await trx
+      .selectFrom('candles')
+      .select(['resolution', ...CANDLE_COLUMNS])
+      .where('symbol', '=', symbol)
+      .where((eb) => eb.or([...byResolution].map(([resolution, starts]) => eb.and([eb('resolution', '=', resolution), eb('start', 'in', starts)]))))
+      .execute();
+    for (const row of rows) touched.set(`${row.resolution}:${Number(row.start)}`, { resolution: row.resolution as StoredResolution, candle: toCandle(row) });
   }
   for (const trade of trades) {
     for (const resolution of STORED_RESOLUTIONS) {
