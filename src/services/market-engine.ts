@@ -36,7 +36,7 @@ const BATCH_LIMIT = 256;
 export const DEPTH_LEVELS = 200;
 const ZERO = new Decimal(0);
 /** How many stored trades one transaction folds into candles while an engine catches up. */
-const CANDLE_CATCH_UP_CHUNK = 2000;
+const CANDLE_CATCH_UP_CHUNK = 1000;
 
 /** The engine lost its market to another server (or the database connection): it stops. */
 export class FencedOffError extends Error {

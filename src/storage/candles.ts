@@ -3,7 +3,7 @@
 // lease on a fleet, the one server on SQLite), so a candle read and rewritten inside that
 // transaction cannot lose an update.
 import type { Kysely } from 'kysely';
-import { applyTrade, bucketStart, STORED_RESOLUTIONS, type Candle, type CandleTrade, type StoredResolution } from '../domain/candles.js';
+import { applyTrade, bucketStart, mergeCandles, STORED_RESOLUTIONS, type Candle, type CandleTrade, type StoredResolution } from '../domain/candles.js';
 import type { Schema } from './schema.js';
 
 type CandleRow = Schema['candles'];
@@ -40,11 +40,18 @@ export async function candlesCaughtUp(trx: Kysely<Schema>, symbol: string): Prom
 
 /** Folds trades (in the order they happened, the last one `lastTradeId`) into the market's stored candles. */
 export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trades: readonly CandleTrade[], lastTradeId: number): Promise<void> {
+  // The trades' own minute candles, in the order the trades happened; every resolution is then
+  // updated by merging these (a batch's trades share a minute: a handful of merges, not one per trade).
+  const minutes = new Map<number, Candle>();
+  for (const trade of trades) {
+    const start = bucketStart('minute1', trade.at);
+    minutes.set(start, applyTrade(minutes.get(start), trade, 'minute1'));
+  }
   const touched = new Map<string, { resolution: StoredResolution; candle: Candle | undefined }>();
   const wanted = new Map<string, { resolution: StoredResolution; start: number }>();
-  for (const trade of trades) {
+  for (const minute of minutes.keys()) {
     for (const resolution of STORED_RESOLUTIONS) {
-      const start = bucketStart(resolution, trade.at);
+      const start = bucketStart(resolution, minute);
       wanted.set(`${resolution}:${start}`, { resolution, start });
     }
   }
@@ -65,11 +72,12 @@ export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trade
       .execute();
     for (const row of rows) touched.set(`${row.resolution}:${Number(row.start)}`, { resolution: row.resolution as StoredResolution, candle: toCandle(row) });
   }
-  for (const trade of trades) {
+  for (const minute of minutes.values()) {
     for (const resolution of STORED_RESOLUTIONS) {
-      const key = `${resolution}:${bucketStart(resolution, trade.at)}`;
+      const start = bucketStart(resolution, minute.start);
+      const key = `${resolution}:${start}`;
       const entry = touched.get(key) ?? { resolution, candle: undefined };
-      entry.candle = applyTrade(entry.candle, trade, resolution);
+      entry.candle = entry.candle ? mergeCandles(entry.candle, minute) : { ...minute, start };
       touched.set(key, entry);
     }
   }
