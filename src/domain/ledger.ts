@@ -37,9 +37,9 @@ export class LedgerError extends Error {
 const PLAIN_DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
 
 /** Why the text of an amount cannot be accepted, in words; undefined when it can. */
-export function amountTextProblem(text: string, what = 'The amount'): { rule: 'malformed' | 'too_large'; message: string } | undefined {
+export function amountTextProblem(text: string, what = 'The amount', plain = 'a plain decimal number'): { rule: 'malformed' | 'too_large'; message: string } | undefined {
   const match = PLAIN_DECIMAL.exec(text);
-  if (!match || text.length > 200) return { rule: 'malformed', message: `${what} "${text.slice(0, 40)}" is not a plain decimal number` };
+  if (!match || text.length > 200) return { rule: 'malformed', message: `${what} "${text.slice(0, 40)}" is not ${plain}` };
   if (match[1]!.length > MAX_INTEGER_DIGITS) return { rule: 'too_large', message: `${what} is above the largest Keygate accepts, ${MAX_AMOUNT} (at most ${MAX_INTEGER_DIGITS} digits before the point)` };
   if ((match[2]?.length ?? 1) - 1 > MAX_SCALE) return { rule: 'malformed', message: `${what} has more than ${MAX_SCALE} decimal places` };
   return undefined;
@@ -47,7 +47,7 @@ export function amountTextProblem(text: string, what = 'The amount'): { rule: 'm
 
 /** Parses a positive amount written as a plain decimal, with at most `scale` decimal places. */
 export function parseAmount(text: string, scale: number): Decimal {
-  const problem = amountTextProblem(text);
+  const problem = amountTextProblem(text, 'The amount', 'a plain positive decimal number');
   if (problem) throw new LedgerError('invalid_amount', problem.message);
   const value = new Decimal(text);
   if (value.lte(0)) throw new LedgerError('invalid_amount', 'The amount must be greater than zero');
