@@ -14,6 +14,7 @@ import type { PasswordHasher } from './security/password-hashing.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { AuditLog } from './services/audit.js';
 import { AuthenticatorService } from './services/authenticator.js';
+import { CandleService } from './services/candles.js';
 import { BackgroundJobs } from './services/background-jobs.js';
 import { EmailCodeService } from './services/email-codes.js';
 import { ExchangeService } from './services/exchange.js';
@@ -66,6 +67,8 @@ export interface App {
   keyWarnings: KeyWarningService;
   jobs: BackgroundJobs;
   exchange: ExchangeService;
+  /** Klines and 24-hour statistics, from the candles the engines write with their trades. */
+  candles: CandleService;
   withdrawals: WithdrawalService;
   /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
   draining: boolean;
@@ -168,6 +171,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     keyWarnings,
     jobs,
     exchange,
+    candles: new CandleService(database, (symbol) => exchange.market(symbol).symbol),
     withdrawals: new WithdrawalService(database, config.markets, now),
     draining: false,
     async close() {

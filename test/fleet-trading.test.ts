@@ -1,12 +1,13 @@
 // Trading on a fleet: every server accepts orders and serves market data for every market; each
 // market's engine runs on one server, markets spread over the fleet, and when the server running a
 // market is killed (kill -9) mid-load another takes it over within 5 s, with every acknowledged order
-// present, nothing filled twice and the ledger balanced.
+// present, nothing filled twice, the ledger balanced and the candles holding every trade once.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient } from '../src/client/index.js';
 import { Decimal } from '../src/domain/ledger.js';
 import { ledgerTotals } from '../src/storage/ledger.js';
+import { expectCandlesMatchTrades } from './support/exchange.js';
 import { startFleet, type Fleet, type FleetServer } from './support/fleet.js';
 
 interface Funded {
@@ -50,6 +51,7 @@ async function expectLedgerBalanced(fleet: Fleet): Promise<void> {
   for (const asset of new Set([...held.keys(), ...broughtIn.keys()])) {
     expect((held.get(asset) ?? new Decimal(0)).toFixed(), asset).toBe((broughtIn.get(asset) ?? new Decimal(0)).toFixed());
   }
+  await expectCandlesMatchTrades(fleet.admin.database);
   const negative = await fleet.admin.database.db.selectFrom('balances').selectAll().execute();
   expect(negative.filter((b) => new Decimal(b.available).isNegative() || new Decimal(b.frozen).isNegative())).toEqual([]);
 }

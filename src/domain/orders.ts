@@ -1,5 +1,5 @@
 // Spot orders as LBank names them, and the rules an order must meet before it reaches the book.
-import { Decimal } from './ledger.js';
+import { amountTextProblem, Decimal } from './ledger.js';
 import { marketAssets, type Market } from './markets.js';
 
 export type Side = 'buy' | 'sell';
@@ -44,7 +44,7 @@ export function isFinal(status: number): boolean {
   return status === OrderStatus.cancelled || status === OrderStatus.filled || status === OrderStatus.partiallyFilledCancelled;
 }
 
-export type OrderRuleCode = 'invalid_type' | 'price_or_amount_missing' | 'price_or_amount_invalid' | 'amount_too_small';
+export type OrderRuleCode = 'invalid_type' | 'price_or_amount_missing' | 'price_or_amount_invalid' | 'amount_too_small' | 'amount_too_large';
 
 export class OrderRuleError extends Error {
   constructor(
@@ -56,11 +56,10 @@ export class OrderRuleError extends Error {
   }
 }
 
-const DECIMAL = /^(0|[1-9]\d{0,29})(\.\d{1,18})?$/;
-
 function decimalParam(text: string | undefined, what: string, places: number): Decimal | undefined {
   if (text === undefined || text === '') return undefined;
-  if (!DECIMAL.test(text)) throw new OrderRuleError('price_or_amount_invalid', `${what} "${text.slice(0, 40)}" is not a plain decimal number`);
+  const problem = amountTextProblem(text, what);
+  if (problem) throw new OrderRuleError(problem.rule === 'too_large' ? 'amount_too_large' : 'price_or_amount_invalid', problem.message);
   const value = new Decimal(text);
   if (value.decimalPlaces() > places) throw new OrderRuleError('price_or_amount_invalid', `${what} has more than ${places} decimal places`);
   if (value.lte(0)) throw new OrderRuleError('price_or_amount_invalid', `${what} must be greater than zero`);

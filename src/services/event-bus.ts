@@ -27,7 +27,8 @@ export interface EngineReport {
   done: Array<{ orderId: string; refused?: 'post_only_would_take' }>;
   /** Orders whose state changed (the batch's own and the resting orders it filled). */
   orders: Array<{ orderId: string; userId: number; status: number }>;
-  trades: Array<{ id?: number; price: string; quantity: string; takerSide: string; at: number }>;
+  /** The batch's trades in the order they happened (quoteQuantity as settled: price × quantity rounded down to the quote's scale); domain/candles.ts applyTrade takes them as they are. */
+  trades: Array<{ id?: number; price: string; quantity: string; quoteQuantity: string; takerSide: string; at: number }>;
   /** Accounts and assets whose balances changed. */
   balances: Array<{ userId: number; asset: string }>;
   at: number;

@@ -2,7 +2,6 @@
 // server, any market), market data and account views read from the database, and the engines of the
 // markets this server holds (market-leases.ts). What runs once per market is in market-engine.ts.
 import type { Logger } from 'pino';
-import { Decimal } from '../domain/ledger.js';
 import type { OrderBook } from '../domain/matching.js';
 import { marketAssets, type Market, type MarketCatalogue } from '../domain/markets.js';
 import { checkOrder, type OrderIntent } from '../domain/orders.js';
@@ -38,7 +37,6 @@ export interface PlaceOrderRequest {
   customId?: string | undefined;
 }
 
-const ZERO = new Decimal(0);
 
 export class ExchangeService {
   readonly #markets: Map<string, Market>;
@@ -136,38 +134,6 @@ export class ExchangeService {
 
   async publicTrades(symbol: string, limit: number, since?: number): Promise<TradeRow[]> {
     return listRecentTrades(this.database.db, this.market(symbol).symbol, limit, since);
-  }
-
-  /** 24-hour statistics from the trades of the last day. */
-  async dayStats(symbol: string): Promise<{ high: string; low: string; latest: string; change: string; vol: string; turnover: string }> {
-    const market = this.market(symbol);
-    const trades = await listRecentTrades(this.database.db, market.symbol, 1_000_000, this.now() - 24 * 60 * 60 * 1000);
-    const last = trades[0] ?? (await listRecentTrades(this.database.db, market.symbol, 1))[0];
-    if (trades.length === 0) {
-      const latest = last?.price ?? '0';
-      return { high: latest, low: latest, latest, change: '0', vol: '0', turnover: '0' };
-    }
-    let high = new Decimal(trades[0]!.price);
-    let low = high;
-    let vol = ZERO;
-    let turnover = ZERO;
-    for (const t of trades) {
-      const price = new Decimal(t.price);
-      if (price.gt(high)) high = price;
-      if (price.lt(low)) low = price;
-      vol = vol.plus(t.quantity);
-      turnover = turnover.plus(t.quote_quantity);
-    }
-    const first = new Decimal(trades[trades.length - 1]!.price);
-    const latest = new Decimal(trades[0]!.price);
-    return {
-      high: high.toFixed(),
-      low: low.toFixed(),
-      latest: latest.toFixed(),
-      change: latest.minus(first).div(first).times(100).toDecimalPlaces(2).toFixed(),
-      vol: vol.toFixed(),
-      turnover: turnover.toFixed(),
-    };
   }
 
   async feeRates(userId: number): Promise<{ maker: string; taker: string }> {

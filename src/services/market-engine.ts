@@ -25,6 +25,7 @@ import {
   writeMarketDepth,
   type OrderRow,
 } from '../storage/exchange.js';
+import { catchUpCandles } from '../storage/candles.js';
 import { writeBalances, type BalanceChange } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
@@ -35,6 +36,8 @@ const BATCH_LIMIT = 256;
 /** Levels of each side kept in market_depth: LBank's depth endpoint serves at most 200. */
 export const DEPTH_LEVELS = 200;
 const ZERO = new Decimal(0);
+/** How many stored trades one transaction folds into candles while an engine catches up. */
+const CANDLE_CATCH_UP_CHUNK = 1000;
 
 /** The engine lost its market to another server (or the database connection): it stops. */
 export class FencedOffError extends Error {
@@ -126,6 +129,8 @@ export class MarketEngine {
   #stopped = false;
   #loop: Promise<void> | undefined;
   #again = false;
+  /** Whether the market's candles include every stored trade (see #catchUpCandles). */
+  #candlesReady = false;
   readonly #base: string;
   readonly #quote: string;
 
@@ -170,6 +175,7 @@ export class MarketEngine {
     do {
       this.#again = false;
       try {
+        if (!this.#candlesReady) await this.#catchUpCandles();
         while (!this.#stopped && (await this.#batch())) {
           // A synchronous driver never yields: let intake read the requests that arrived meanwhile.
           await new Promise<void>((resume) => setImmediate(resume));
@@ -197,6 +203,28 @@ export class MarketEngine {
     }
   }
 
+  /**
+   * Folds into candles the trades they do not include yet — those stored before candles existed, or
+   * by a server of an older version — before matching anything, a chunk per transaction, so that an
+   * interrupted catch-up resumes where it stopped. Usually there is nothing to do.
+   */
+  async #catchUpCandles(): Promise<void> {
+    const { database, epoch, logger } = this.options;
+    let folded = 0;
+    for (;;) {
+      const count = await database.db.transaction().execute(async (trx) => {
+        if (!(await holdsMarketLease(trx, this.symbol, epoch, database.dialect))) throw new FencedOffError(this.symbol);
+        return catchUpCandles(trx, this.symbol, CANDLE_CATCH_UP_CHUNK);
+      });
+      folded += count;
+      if (this.#stopped) return;
+      if (count < CANDLE_CATCH_UP_CHUNK) break;
+      await new Promise<void>((resume) => setImmediate(resume));
+    }
+    if (folded > 0) logger.info({ market: this.symbol, trades: folded }, 'Folded the market\'s earlier trades into its candles');
+    this.#candlesReady = true;
+  }
+
   /** One batch; false when nothing was waiting. */
   async #batch(): Promise<boolean> {
     const { database, epoch, now } = this.options;
@@ -219,7 +247,7 @@ export class MarketEngine {
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
         for (const row of touched.values()) await updateOrderProgress(trx, row.order_id, row);
         await balances.write(trx);
-        await deferred.flush(trx);
+        await deferred.flush(trx, database.dialect);
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
         const depth = this.book.depth(DEPTH_LEVELS);
         await writeMarketDepth(trx, this.symbol, depth, at);
@@ -237,7 +265,7 @@ export class MarketEngine {
     }
     this.#count(waiting, filled, ended, deferred.trades.length);
     report.balances = balances.touched();
-    report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, takerSide: t.taker_side, at: t.created_at }));
+    report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
     await this.options.bus.publish(BUS_CHANNELS.engine, JSON.stringify(report)).catch(() => undefined);
     return true;
   }

@@ -35,7 +35,7 @@ export class OrderIntake {
     private readonly now: () => number,
     private readonly metrics: Metrics,
   ) {
-    this.#writer = new BatchWriter(database.db, 256, async () => undefined);
+    this.#writer = new BatchWriter(database.db, database.dialect, 256, async () => undefined);
     bus.subscribe(BUS_CHANNELS.engine, (payload) => {
       const report = JSON.parse(payload) as EngineReport;
       for (const outcome of report.done) this.#settle(outcome.orderId, outcome);

@@ -138,7 +138,7 @@ export class WithdrawalService {
       const ref = { refType: 'withdrawal', refId: String(locked.id), at };
       if (outcome === 'completed') {
         await changeBalance(trx, { userId: locked.user_id, asset: locked.asset, availableDelta: new Decimal(0), frozenDelta: total.neg(), reason: 'withdrawal', ...ref });
-        await addFeeIncome(trx, locked.asset, new Decimal(locked.fee));
+        await addFeeIncome(trx, this.database.dialect, locked.asset, new Decimal(locked.fee));
       } else {
         await changeBalance(trx, { userId: locked.user_id, asset: locked.asset, availableDelta: total, frozenDelta: total.neg(), reason: `withdrawal_${outcome}`, ...ref });
       }

@@ -4,6 +4,7 @@
 // durable), and the commit — the fsync — is shared by the whole batch.
 import type { Kysely, Transaction } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
+import type { Dialect } from './database.js';
 import { addFeeIncome, insertTrades, type TradeRow } from './exchange.js';
 import { insertJournal, type JournalEntry } from './ledger.js';
 import type { Schema } from './schema.js';
@@ -27,10 +28,11 @@ export class DeferredWrites {
     for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
   }
 
-  async flush(trx: Kysely<Schema>): Promise<void> {
+  async flush(trx: Kysely<Schema>, dialect: Dialect): Promise<void> {
     await insertJournal(trx, this.journal);
     await insertTrades(trx, this.trades);
-    for (const [asset, amount] of this.feeIncome) await addFeeIncome(trx, asset, amount);
+    // In one order everywhere, so that two batches adding to the same assets never wait on each other.
+    for (const asset of [...this.feeIncome.keys()].sort()) await addFeeIncome(trx, dialect, asset, this.feeIncome.get(asset)!);
   }
 }
 
@@ -56,6 +58,7 @@ export class BatchWriter {
 
   constructor(
     private readonly db: Kysely<Schema>,
+    private readonly dialect: Dialect,
     private readonly maxBatch: number,
     /** Called when a whole batch fails to commit, so that in-memory state can be rebuilt. */
     private readonly onBatchLost: (error: unknown) => Promise<void>,
@@ -117,7 +120,7 @@ export class BatchWriter {
           item.reject(error);
         }
       }
-      await deferred.flush(trx);
+      await deferred.flush(trx, this.dialect);
       await trx.commit().execute();
     } catch (error) {
       if (trx) await trx.rollback().execute().catch(() => undefined);

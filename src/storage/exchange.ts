@@ -1,7 +1,9 @@
 // Storage of the sandbox exchange: orders, trades, fee income and per-user fee rates.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
 import { OrderStatus } from '../domain/orders.js';
+import { candlesCaughtUp, foldIntoCandles } from './candles.js';
+import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
 export type OrderRow = Selectable<Schema['orders']>;
@@ -165,8 +167,27 @@ export async function listRecentTrades(db: Kysely<Schema>, symbol: string, limit
   return query.orderBy('id', 'desc').limit(limit).execute();
 }
 
-export async function addFeeIncome(trx: Kysely<Schema>, asset: string, amount: Decimal): Promise<void> {
+/**
+ * Adds to the fee income of an asset. An engine batch of any market and an administrator's
+ * withdrawal completion may add to the same asset at once, so the addition must not be a
+ * read-modify-write across statements. PostgreSQL adds in the statement itself, exactly (NUMERIC), under
+ * the row's lock. SQLite has no exact decimal arithmetic in SQL, but it needs none: it has one writer
+ * at a time, and a transaction whose snapshot another writer has overtaken cannot start writing
+ * (SQLITE_BUSY_SNAPSHOT), so a read and write inside one transaction lose no update there.
+ */
+export async function addFeeIncome(trx: Kysely<Schema>, dialect: Dialect, asset: string, amount: Decimal): Promise<void> {
   if (amount.isZero()) return;
+  if (dialect === 'postgres') {
+    await trx
+      .insertInto('fee_income')
+      .values({ asset, amount: amount.toFixed() })
+      .onConflict((oc) =>
+        // trim_scale: the sum is written as the ledger writes decimals, without trailing zeros.
+        oc.column('asset').doUpdateSet({ amount: sql<string>`CAST(trim_scale(CAST(fee_income.amount AS NUMERIC) + CAST(excluded.amount AS NUMERIC)) AS TEXT)` }),
+      )
+      .execute();
+    return;
+  }
   const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
   if (row) await trx.updateTable('fee_income').set({ amount: amount.plus(row.amount).toFixed() }).where('asset', '=', asset).execute();
   else await trx.insertInto('fee_income').values({ asset, amount: amount.toFixed() }).execute();
@@ -176,8 +197,26 @@ export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Pro
   return db.selectFrom('fee_rates').selectAll().where('user_id', 'in', userIds).execute();
 }
 
+/**
+ * Writes trades and folds them into their market's candles, in the caller's transaction: trades and
+ * candles commit together. A market whose candles are still behind (trades stored before candles
+ * existed) has the trades written only; its engine folds them in with the rest when it starts.
+ */
 export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<void> {
-  for (let i = 0; i < trades.length; i += 200) await trx.insertInto('trades').values(trades.slice(i, i + 200)).execute();
+  const bySymbol = new Map<string, Array<Omit<TradeRow, 'id'>>>();
+  for (const trade of trades) {
+    const list = bySymbol.get(trade.symbol) ?? [];
+    list.push(trade);
+    bySymbol.set(trade.symbol, list);
+  }
+  for (const [symbol, list] of bySymbol) {
+    const caughtUp = await candlesCaughtUp(trx, symbol);
+    let lastId = 0;
+    for (let i = 0; i < list.length; i += 200) {
+      for (const { id } of await trx.insertInto('trades').values(list.slice(i, i + 200)).returning('id').execute()) lastId = Math.max(lastId, id);
+    }
+    if (caughtUp) await foldIntoCandles(trx, symbol, list.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), lastId);
+  }
 }
 
 export async function setFeeRates(db: Kysely<Schema>, userId: number, maker: string, taker: string): Promise<void> {

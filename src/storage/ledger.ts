@@ -1,6 +1,6 @@
 // Storage of balances, the journal that explains every change, and deposits.
 import type { Kysely } from 'kysely';
-import { applyDelta, Decimal, LedgerError, ZERO_BALANCE, type Balance } from '../domain/ledger.js';
+import { applyDelta, Decimal, LedgerError, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
 import type { Schema } from './schema.js';
 
 export interface BalanceRecord extends Balance {
@@ -161,7 +161,7 @@ export interface LedgerTotals {
 export async function ledgerTotals(db: Kysely<Schema>): Promise<LedgerTotals> {
   const held = new Map<string, Decimal>();
   const broughtIn = new Map<string, Decimal>();
-  const add = (map: Map<string, Decimal>, asset: string, amount: Decimal.Value) => map.set(asset, (map.get(asset) ?? new Decimal(0)).plus(amount));
+  const add = (map: Map<string, Decimal>, asset: string, amount: DecimalValue) => map.set(asset, (map.get(asset) ?? new Decimal(0)).plus(amount));
   for (const b of await db.selectFrom('balances').select(['asset', 'available', 'frozen']).execute()) add(held, b.asset, new Decimal(b.available).plus(b.frozen));
   for (const f of await db.selectFrom('fee_income').selectAll().execute()) add(held, f.asset, f.amount);
   for (const d of await db.selectFrom('deposits').select(['asset', 'amount']).where('status', '=', 'completed').execute()) add(broughtIn, d.asset, d.amount);

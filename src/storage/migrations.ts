@@ -264,6 +264,33 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_candles': {
+      async up(db: Kysely<unknown>) {
+        // Candles derived from trades, at each stored resolution (domain/candles.ts), written in the
+        // transaction that writes their trades.
+        await db.schema
+          .createTable('candles')
+          .addColumn('symbol', 'text', (c) => c.notNull())
+          .addColumn('resolution', 'text', (c) => c.notNull())
+          .addColumn('start', 'bigint', (c) => c.notNull())
+          .addColumn('open', 'text', (c) => c.notNull())
+          .addColumn('high', 'text', (c) => c.notNull())
+          .addColumn('low', 'text', (c) => c.notNull())
+          .addColumn('close', 'text', (c) => c.notNull())
+          .addColumn('volume', 'text', (c) => c.notNull())
+          .addColumn('quote_volume', 'text', (c) => c.notNull())
+          .addColumn('trades', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('candles_pk', ['symbol', 'resolution', 'start'])
+          .execute();
+        // The last trade of each market folded into its candles. No row yet: the trades already stored
+        // (a database upgraded to this version) are folded in by the market's engine when it starts.
+        await db.schema
+          .createTable('candle_progress')
+          .addColumn('symbol', 'text', (c) => c.primaryKey())
+          .addColumn('last_trade_id', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0009_login_addresses': {
       async up(db: Kysely<unknown>) {
         await db.schema

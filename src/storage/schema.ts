@@ -211,6 +211,28 @@ export interface TradesTable {
   created_at: number;
 }
 
+/** A market's trades in one bucket of one stored resolution (domain/candles.ts). */
+export interface CandlesTable {
+  symbol: string;
+  /** A stored resolution: minute1, minute5, hour1, hour4, day1, month1. */
+  resolution: string;
+  /** Start of the bucket, epoch ms (UTC). */
+  start: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  quote_volume: string;
+  trades: number;
+}
+
+/** The id of the last trade of each market that its candles include. */
+export interface CandleProgressTable {
+  symbol: string;
+  last_trade_id: number;
+}
+
 export interface FeeIncomeTable {
   asset: string;
   amount: string;
@@ -261,6 +283,8 @@ export interface Schema {
   market_depth: MarketDepthTable;
   fleet_members: FleetMembersTable;
   trades: TradesTable;
+  candles: CandlesTable;
+  candle_progress: CandleProgressTable;
   fee_income: FeeIncomeTable;
   fee_rates: FeeRatesTable;
   withdrawals: WithdrawalsTable;

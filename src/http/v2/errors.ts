@@ -67,6 +67,7 @@ const ORDER_RULES: Record<OrderRuleError['rule'], LbankErrorCode> = {
   price_or_amount_missing: 10009,
   price_or_amount_invalid: 10010,
   amount_too_small: 10013,
+  amount_too_large: 10003,
 };
 
 const EXCHANGE: Record<ExchangeError['code'], LbankErrorCode> = {

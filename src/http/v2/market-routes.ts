@@ -1,10 +1,15 @@
 // Public market data, answered by every server: the book as its market's engine last committed it,
-// and the trades of the sandbox exchange.
+// the trades of the sandbox exchange, and klines and tickers from the candles written with the trades.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app.js';
+import { isKlineType, KLINE_TYPES } from '../../domain/candles.js';
 import { success } from './envelope.js';
+import { LbankError } from './errors.js';
 import { requestParams } from './params.js';
 import { integerParam, optional, required } from './views.js';
+
+/** The latest `time` a kline request may name: 9999-12-31, in seconds. */
+const MAX_TIME_SECONDS = 253_402_300_799;
 
 export function registerMarketRoutes(server: FastifyInstance, app: App): void {
   const symbolsOf = (symbol: string | undefined) => (symbol === undefined || symbol === 'all' ? app.exchange.markets.map((m) => m.symbol) : [app.exchange.market(symbol).symbol]);
@@ -12,11 +17,28 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
   const tickers = async (request: FastifyRequest) => {
     const q = requestParams(request);
     const symbols = symbolsOf(required(q, 'symbol'));
-    const data = await Promise.all(symbols.map(async (symbol) => ({ symbol, ticker: await app.exchange.dayStats(symbol), timestamp: app.now() })));
+    const data = await Promise.all(symbols.map(async (symbol) => ({ symbol, ticker: await app.candles.dayStats(symbol, app.now()), timestamp: app.now() })));
     return success(data, app.now());
   };
   server.get('/v2/ticker/24hr.do', tickers);
   server.get('/v2/ticker.do', tickers);
+
+  server.get('/v2/kline.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    required(q, 'size');
+    const size = integerParam(q, 'size', 0, 1, 2000);
+    const type = required(q, 'type');
+    if (!isKlineType(type)) throw new LbankError(10003, `type must be one of ${KLINE_TYPES.join(', ')}`);
+    // LBank documents time as required; its SDKs leave it out for the newest candles, which is what they get.
+    const time = optional(q, 'time') === undefined ? undefined : integerParam(q, 'time', 0, 0, MAX_TIME_SECONDS);
+    const candles = await app.candles.klines(symbol, type, time, size);
+    // As LBank: the bucket's start in seconds, then numbers (ccxt reads them either way).
+    return success(
+      candles.map((c) => [c.start / 1000, Number(c.open), Number(c.high), Number(c.low), Number(c.close), Number(c.volume)]),
+      app.now(),
+    );
+  });
 
   server.get('/v2/depth.do', async (request) => {
     const q = requestParams(request);
