@@ -1,4 +1,4 @@
-// The candle arithmetic the REST klines and the WebSocket kbar pushes share: bucket starts in UTC,
+// The candle arithmetic the REST klines and the WebSocket kbar pushes share: bucket starts on LBank's clock,
 // a trade folded into a live candle (rolling over at the bucket's end), candles merged into longer ones.
 import { describe, expect, it } from 'vitest';
 import { aggregate, applyTrade, bucketStart, KLINE_TYPES, mergeCandles, nextBucketStart, sourceOf, type Candle } from '../src/domain/candles.js';
@@ -6,30 +6,35 @@ import { aggregate, applyTrade, bucketStart, KLINE_TYPES, mergeCandles, nextBuck
 const at = (iso: string) => Date.parse(iso);
 
 describe('candle buckets', () => {
-  it('starts each type’s bucket in UTC: minutes and hours on the clock, weeks on Monday, months on the 1st', () => {
-    const moment = at('2028-02-29T23:59:59.999Z'); // a Tuesday in a leap year
+  it('starts each type’s bucket on LBank’s clock (UTC+8): days at 16:00 UTC, weeks on Monday, months on the 1st', () => {
+    const moment = at('2028-02-29T15:59:59.999Z'); // the last instant of Tuesday 29 February 2028 in UTC+8
     expect(
       Object.fromEntries(KLINE_TYPES.map((type) => [type, new Date(bucketStart(type, moment)).toISOString()])),
     ).toEqual({
-      minute1: '2028-02-29T23:59:00.000Z',
-      minute5: '2028-02-29T23:55:00.000Z',
-      minute15: '2028-02-29T23:45:00.000Z',
-      minute30: '2028-02-29T23:30:00.000Z',
-      hour1: '2028-02-29T23:00:00.000Z',
-      hour2: '2028-02-29T22:00:00.000Z',
-      hour4: '2028-02-29T20:00:00.000Z',
-      hour6: '2028-02-29T18:00:00.000Z',
-      hour8: '2028-02-29T16:00:00.000Z',
-      hour12: '2028-02-29T12:00:00.000Z',
-      day1: '2028-02-29T00:00:00.000Z',
-      week1: '2028-02-28T00:00:00.000Z',
-      month1: '2028-02-01T00:00:00.000Z',
+      minute1: '2028-02-29T15:59:00.000Z',
+      minute5: '2028-02-29T15:55:00.000Z',
+      minute15: '2028-02-29T15:45:00.000Z',
+      minute30: '2028-02-29T15:30:00.000Z',
+      hour1: '2028-02-29T15:00:00.000Z',
+      hour2: '2028-02-29T14:00:00.000Z',
+      hour4: '2028-02-29T12:00:00.000Z',
+      hour6: '2028-02-29T10:00:00.000Z',
+      hour8: '2028-02-29T08:00:00.000Z',
+      hour12: '2028-02-29T04:00:00.000Z',
+      day1: '2028-02-28T16:00:00.000Z',
+      week1: '2028-02-27T16:00:00.000Z',
+      month1: '2028-01-31T16:00:00.000Z',
     });
-    expect(bucketStart('week1', at('2028-03-05T23:59:59Z'))).toBe(at('2028-02-28T00:00:00Z'));
-    expect(bucketStart('week1', at('2028-03-06T00:00:00Z'))).toBe(at('2028-03-06T00:00:00Z'));
-    expect(nextBucketStart('month1', at('2027-12-01T00:00:00Z'))).toBe(at('2028-01-01T00:00:00Z'));
-    expect(nextBucketStart('month1', at('2028-02-01T00:00:00Z'))).toBe(at('2028-03-01T00:00:00Z'));
-    expect(nextBucketStart('week1', at('2028-02-28T00:00:00Z'))).toBe(at('2028-03-06T00:00:00Z'));
+    // One millisecond later it is 1 March there: a new day and a new month, the same week.
+    const next = moment + 1;
+    expect(bucketStart('day1', next)).toBe(next);
+    expect(bucketStart('month1', next)).toBe(next);
+    expect(bucketStart('week1', next)).toBe(at('2028-02-27T16:00:00Z'));
+    expect(bucketStart('week1', at('2028-03-05T15:59:59Z'))).toBe(at('2028-02-27T16:00:00Z'));
+    expect(bucketStart('week1', at('2028-03-05T16:00:00Z'))).toBe(at('2028-03-05T16:00:00Z'));
+    expect(nextBucketStart('month1', at('2027-11-30T16:00:00Z'))).toBe(at('2027-12-31T16:00:00Z'));
+    expect(nextBucketStart('month1', at('2028-01-31T16:00:00Z'))).toBe(at('2028-02-29T16:00:00Z'));
+    expect(nextBucketStart('week1', at('2028-02-27T16:00:00Z'))).toBe(at('2028-03-05T16:00:00Z'));
   });
 
   it('serves every type from a stored resolution whose buckets nest in it', () => {

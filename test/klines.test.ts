@@ -25,7 +25,10 @@ const TRADES: Array<{ when: string; price: string; amount: string }> = [
 type Bar = [number, number, number, number, number, number];
 const bar = (start: string, o: number, h: number, l: number, c: number, v: number): Bar => [seconds(start), o, h, l, c, v];
 
-/** Worked out by hand from TRADES (2026-03-02 is a Monday; weeks start on Monday, buckets in UTC). */
+/**
+ * Worked out by hand from TRADES (2026-03-02 is a Monday; weeks start on Monday). Buckets follow LBank's
+ * clock, UTC+8: days start at 16:00 UTC, 12-hour bars at 04:00 and 16:00, 6-hour bars at 04, 10, 16, 22.
+ */
 const EXPECTED: Record<string, Bar[]> = {
   minute1: [
     bar('2026-03-02T10:03:00Z', 100.5, 105, 98.25, 102, 1),
@@ -42,16 +45,17 @@ const EXPECTED: Record<string, Bar[]> = {
   minute15: [bar('2026-03-02T10:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-03T00:00:00Z', 90, 90, 90, 90, 1), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
   hour1: [bar('2026-03-02T10:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-03T00:00:00Z', 90, 90, 90, 90, 1), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
   hour4: [bar('2026-03-02T08:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-03T00:00:00Z', 90, 90, 90, 90, 1), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
-  hour12: [bar('2026-03-02T00:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-03T00:00:00Z', 90, 90, 90, 90, 1), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
-  day1: [bar('2026-03-02T00:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-03T00:00:00Z', 90, 90, 90, 90, 1), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
-  week1: [bar('2026-03-02T00:00:00Z', 100.5, 110, 90, 90, 2.5), bar('2026-03-30T00:00:00Z', 95, 95, 95, 95, 0.25)],
-  month1: [bar('2026-03-01T00:00:00Z', 100.5, 110, 90, 90, 2.5), bar('2026-04-01T00:00:00Z', 95, 95, 95, 95, 0.25)],
+  hour6: [bar('2026-03-02T10:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-02T22:00:00Z', 90, 90, 90, 90, 1), bar('2026-03-31T22:00:00Z', 95, 95, 95, 95, 0.25)],
+  hour12: [bar('2026-03-02T04:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-02T16:00:00Z', 90, 90, 90, 90, 1), bar('2026-03-31T16:00:00Z', 95, 95, 95, 95, 0.25)],
+  day1: [bar('2026-03-01T16:00:00Z', 100.5, 110, 98.25, 110, 1.5), bar('2026-03-02T16:00:00Z', 90, 90, 90, 90, 1), bar('2026-03-31T16:00:00Z', 95, 95, 95, 95, 0.25)],
+  week1: [bar('2026-03-01T16:00:00Z', 100.5, 110, 90, 90, 2.5), bar('2026-03-29T16:00:00Z', 95, 95, 95, 95, 0.25)],
+  month1: [bar('2026-02-28T16:00:00Z', 100.5, 110, 90, 90, 2.5), bar('2026-03-31T16:00:00Z', 95, 95, 95, 95, 0.25)],
 };
-for (const [alias, same] of [['minute30', 'minute15'], ['hour2', 'hour1'], ['hour6', 'hour4'], ['hour8', 'hour4']] as const) {
+for (const [alias, same] of [['minute30', 'minute15'], ['hour2', 'hour1'], ['hour8', 'hour4']] as const) {
   EXPECTED[alias] = EXPECTED[same]!.map((b, i) => (i === 0 ? [bucket(alias), ...b.slice(1)] : b) as Bar);
 }
-function bucket(type: 'minute30' | 'hour2' | 'hour6' | 'hour8'): number {
-  return seconds({ minute30: '2026-03-02T10:00:00Z', hour2: '2026-03-02T10:00:00Z', hour6: '2026-03-02T06:00:00Z', hour8: '2026-03-02T08:00:00Z' }[type]);
+function bucket(type: 'minute30' | 'hour2' | 'hour8'): number {
+  return seconds({ minute30: '2026-03-02T10:00:00Z', hour2: '2026-03-02T10:00:00Z', hour8: '2026-03-02T08:00:00Z' }[type]);
 }
 
 describe.each(DATABASE_KINDS)('klines on %s', (kind) => {
@@ -105,7 +109,9 @@ describe.each(DATABASE_KINDS)('klines on %s', (kind) => {
     // 10:04:30 falls in the 10:00 bucket of minute5, which is included.
     expect(await bars({ type: 'minute5', size: '2', time: String(seconds('2026-03-02T10:04:30Z')) })).toEqual(EXPECTED.minute5!.slice(0, 2));
     expect(await bars({ type: 'minute5', size: '2', time: String(seconds('2026-03-02T10:05:00Z')) })).toEqual(EXPECTED.minute5!.slice(1, 3));
-    expect(await bars({ type: 'day1', size: '1', time: String(seconds('2026-03-02T23:59:59Z')) })).toEqual(EXPECTED.day1!.slice(0, 1));
+    // 15:59:59 UTC is the last second of 2 March on LBank's clock.
+    expect(await bars({ type: 'day1', size: '1', time: String(seconds('2026-03-02T15:59:59Z')) })).toEqual(EXPECTED.day1!.slice(0, 1));
+    expect(await bars({ type: 'day1', size: '1', time: String(seconds('2026-03-02T16:00:00Z')) })).toEqual(EXPECTED.day1!.slice(1, 2));
     expect(await bars({ type: 'minute1', size: '2' })).toEqual(EXPECTED.minute1!.slice(2));
     expect(await bars({ type: 'week1', size: '1' })).toEqual(EXPECTED.week1!.slice(1));
     expect(await bars({ type: 'minute1', size: '2000', time: String(seconds('2026-05-01T00:00:00Z')) })).toEqual([]);

@@ -1,5 +1,8 @@
 // Candles (k-bars) derived from trades: which bucket a moment falls in for each of LBank's kline types
-// (UTC, as epoch milliseconds), a trade folded into a candle, and candles merged into longer ones.
+// (as epoch milliseconds), a trade folded into a candle, and candles merged into longer ones.
+// Buckets follow LBank's clock, UTC+8 (China Standard Time, no daylight saving): a day candle starts at
+// midnight there, 16:00 UTC, as LBank's do, so that a bot sees the same bars here as on LBank. Every
+// timestamp stays an instant (epoch ms or s); only where buckets begin depends on the zone.
 // Candles are kept at a few stored resolutions; every kline type is served from one of them by
 // merging a bounded number of rows (at most 7 per candle served).
 import { Decimal } from './ledger.js';
@@ -15,7 +18,9 @@ export function isKlineType(text: string): text is KlineType {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** 1970-01-05, the first Monday after the epoch: weeks start on Monday, 00:00 UTC. */
+/** LBank's clock is UTC+8. */
+export const EXCHANGE_UTC_OFFSET_MS = 8 * HOUR;
+/** 1970-01-05, the first Monday after the epoch (on the exchange's clock): weeks start on Monday. */
 const FIRST_MONDAY = 4 * DAY;
 
 /** Fixed lengths; a month has none. */
@@ -59,23 +64,25 @@ export function sourceOf(type: KlineType): { resolution: StoredResolution; rows:
   return SOURCE[type];
 }
 
-/** The start (epoch ms, UTC) of the bucket of `type` that the moment `ms` falls in. */
+/** The start (epoch ms) of the bucket of `type` that the moment `ms` falls in. */
 export function bucketStart(type: KlineType, ms: number): number {
+  // Counted on the exchange's clock, then brought back to an instant.
+  const local = ms + EXCHANGE_UTC_OFFSET_MS;
   if (type === 'month1') {
-    const date = new Date(ms);
-    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    const date = new Date(local);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) - EXCHANGE_UTC_OFFSET_MS;
   }
   const length = LENGTH[type];
-  // Hours and days divide a day, so counting from the epoch aligns them to UTC midnight.
+  // Hours and days divide a day, so counting from the epoch aligns them to midnight.
   const origin = type === 'week1' ? FIRST_MONDAY : 0;
-  return Math.floor((ms - origin) / length) * length + origin;
+  return Math.floor((local - origin) / length) * length + origin - EXCHANGE_UTC_OFFSET_MS;
 }
 
 /** The start of the bucket after the one that starts at `start`. */
 export function nextBucketStart(type: KlineType, start: number): number {
   if (type === 'month1') {
-    const date = new Date(start);
-    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    const date = new Date(start + EXCHANGE_UTC_OFFSET_MS);
+    return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) - EXCHANGE_UTC_OFFSET_MS;
   }
   return start + LENGTH[type];
 }
