@@ -26,6 +26,7 @@ import { SecuritySettingsService } from './services/security-settings.js';
 import { SecurityVerification } from './services/security-verification.js';
 import { SessionService } from './services/sessions.js';
 import { SignInService } from './services/sign-in.js';
+import { SubscribeKeyService } from './services/subscribe-keys.js';
 import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { RedisReplayGuard, SharedState } from './storage/redis.js';
@@ -58,6 +59,9 @@ export interface App {
   jobs: BackgroundJobs;
   exchange: ExchangeService;
   withdrawals: WithdrawalService;
+  subscribeKeys: SubscribeKeyService;
+  /** The exchange's bus (in-process, or PostgreSQL's LISTEN/NOTIFY for a fleet). */
+  bus: EventBus;
   /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
   draining: boolean;
   close(): Promise<void>;
@@ -82,6 +86,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const shared = config.redisUrl ? new SharedState({ url: config.redisUrl, prefix: config.redisPrefix, logger }) : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
+  // The bus that wakes markets' engines and carries what they did (and balance and key changes, for
+  // the WebSocket streams): in-process on a lone SQLite server, PostgreSQL's LISTEN/NOTIFY between
+  // the servers of a fleet.
+  let bus: EventBus = new LocalBus();
+  if (database.url) {
+    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
+    await postgresBus.start();
+    bus = postgresBus;
+  }
+  const subscribeKeys = new SubscribeKeyService(database, bus, now);
   const accounts = new AccountService(database, now);
   const apiKeys = new ApiKeyService(
     database,
@@ -90,6 +104,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async (changed) => {
       keyDirectory.invalidate();
       await shared?.bumpGenerations(changed);
+      await subscribeKeys.revokeFor(changed);
     },
     () => keyDirectory.flushUses(),
   );
@@ -100,17 +115,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const verification = new SecurityVerification(emailCodes, authenticator);
   const audit = new AuditLog(database, now, logger);
   const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
-  // The bus that wakes markets' engines and carries what they did: in-process on a lone SQLite
-  // server, PostgreSQL's LISTEN/NOTIFY between the servers of a fleet.
-  let bus: EventBus = new LocalBus();
-  if (database.url) {
-    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
-    await postgresBus.start();
-    bus = postgresBus;
-  }
   const exchange = new ExchangeService(database, config.markets, now, bus, logger);
   if (overrides.exchange !== false) await exchange.start();
-  const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
+  const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger, subscribeKeys);
   return {
     config,
     logger,
@@ -142,6 +149,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     jobs,
     exchange,
     withdrawals: new WithdrawalService(database, config.markets, now),
+    subscribeKeys,
+    bus,
     draining: false,
     async close() {
       await jobs.stop();

@@ -13,6 +13,7 @@ import { registerMarketRoutes } from './v2/market-routes.js';
 import { orderQueryEndpoints } from './v2/order-query-routes.js';
 import { registerPublicRoutes } from './v2/public-routes.js';
 import { registerSignedEndpoints } from './v2/signed.js';
+import { subscribeEndpoints } from './v2/subscribe-routes.js';
 import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
@@ -93,7 +94,7 @@ export function buildHttpServer(app: App): FastifyInstance {
   registerPortal(server, app);
   registerPublicRoutes(server, app);
   registerMarketRoutes(server, app);
-  registerSignedEndpoints(server, app, [...accountEndpoints(app), ...tradeEndpoints(app), ...orderQueryEndpoints(app), ...walletEndpoints(app)]);
+  registerSignedEndpoints(server, app, [...accountEndpoints(app), ...tradeEndpoints(app), ...orderQueryEndpoints(app), ...walletEndpoints(app), ...subscribeEndpoints(app)]);
   void server.register(registerWeb);
   return server;
 }

@@ -11,6 +11,10 @@ export const BUS_CHANNELS = {
   intake: 'keygate_intake',
   /** Payload: an EngineReport, as JSON. */
   engine: 'keygate_engine',
+  /** Payload: BalanceTouch[] as JSON — balances changed outside an engine (order intake, deposits, withdrawals). */
+  balances: 'keygate_balances',
+  /** Payload: API keys as a JSON array — keys changed (status, authority) or their subscribe keys destroyed. */
+  keys: 'keygate_keys',
 } as const;
 export type BusChannel = (typeof BUS_CHANNELS)[keyof typeof BUS_CHANNELS];
 
@@ -29,8 +33,20 @@ export interface EngineReport {
   orders: Array<{ orderId: string; userId: number; status: number }>;
   trades: Array<{ id?: number; price: string; quantity: string; takerSide: string; at: number }>;
   /** Accounts and assets whose balances changed. */
-  balances: Array<{ userId: number; asset: string }>;
+  balances: BalanceTouch[];
   at: number;
+}
+
+/** An account's balance of one asset changed (what changed is in the database). */
+export interface BalanceTouch {
+  userId: number;
+  asset: string;
+}
+
+/** Tells every server that these balances changed. News only: a lost message delays a push, nothing else. */
+export function publishBalanceTouches(bus: EventBus, touches: readonly BalanceTouch[]): void {
+  if (touches.length === 0) return;
+  void bus.publish(BUS_CHANNELS.balances, JSON.stringify(touches.map((t) => ({ userId: t.userId, asset: t.asset })))).catch(() => undefined);
 }
 
 export class LocalBus implements EventBus {
