@@ -11,6 +11,7 @@ import {
   standingOf,
   subscribeKeyDigest,
   type RevocationReason,
+  type SubscribeKeyRecord,
   type SubscribeKeyStanding,
 } from '../domain/subscribe-keys.js';
 import { findApiKey } from '../storage/api-keys.js';
@@ -60,7 +61,7 @@ export class SubscribeKeyService {
   async standings(subscribeKeys: readonly string[]): Promise<Map<string, SubscribeKeyStanding>> {
     const wellFormed = subscribeKeys.filter(isSubscribeKeyForm);
     const digests = new Map(wellFormed.map((k) => [k, subscribeKeyDigest(k)]));
-    const records = wellFormed.length > 0 ? await findSubscribeKeys(this.database.db, [...digests.values()]) : new Map();
+    const records = wellFormed.length > 0 ? await findSubscribeKeys(this.database.db, [...digests.values()]) : new Map<string, SubscribeKeyRecord>();
     const now = this.now();
     return new Map(subscribeKeys.map((k) => [k, standingOf(digests.has(k) ? records.get(digests.get(k)!) : undefined, now)]));
   }
