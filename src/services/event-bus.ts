@@ -34,6 +34,8 @@ export interface EngineReport {
   trades: Array<{ id?: number; price: string; quantity: string; takerSide: string; at: number }>;
   /** Accounts and assets whose balances changed. */
   balances: BalanceTouch[];
+  /** The version of the market's book (market_depth) this batch committed. */
+  depthVersion?: number;
   at: number;
 }
 

@@ -217,8 +217,7 @@ export class MarketEngine {
         await balances.write(trx);
         await deferred.flush(trx);
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
-        const depth = this.book.depth(DEPTH_LEVELS);
-        await writeMarketDepth(trx, this.symbol, depth, at);
+        report.depthVersion = await writeMarketDepth(trx, this.symbol, this.book.depth(DEPTH_LEVELS), at);
         for (const row of touched.values()) report.orders.push({ orderId: row.order_id, userId: row.user_id, status: row.status });
       });
     } catch (error) {

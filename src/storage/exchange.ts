@@ -66,14 +66,31 @@ export async function holdsMarketLease(trx: Kysely<Schema>, symbol: string, epoc
   return row?.epoch === epoch;
 }
 
-export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<void> {
+/** Writes the top of a market's book as its engine committed it; returns the book's new version (one more than the last). */
+export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<number> {
   const values = { asks: JSON.stringify(depth.asks), bids: JSON.stringify(depth.bids), updated_at: at };
-  await trx.insertInto('market_depth').values({ symbol, ...values }).onConflict((oc) => oc.column('symbol').doUpdateSet(values)).execute();
+  const row = await trx
+    .insertInto('market_depth')
+    .values({ symbol, ...values, version: 1 })
+    .onConflict((oc) => oc.column('symbol').doUpdateSet((eb) => ({ ...values, version: eb('market_depth.version', '+', 1) })))
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return Number(row.version);
 }
 
-export async function readMarketDepth(db: Kysely<Schema>, symbol: string): Promise<{ asks: Array<[string, string]>; bids: Array<[string, string]> }> {
-  const row = await db.selectFrom('market_depth').select(['asks', 'bids']).where('symbol', '=', symbol).executeTakeFirst();
-  return row ? { asks: JSON.parse(row.asks) as Array<[string, string]>, bids: JSON.parse(row.bids) as Array<[string, string]> } : { asks: [], bids: [] };
+export interface StoredDepth {
+  asks: Array<[string, string]>;
+  bids: Array<[string, string]>;
+  /** 0 for a market whose engine never committed a batch. */
+  version: number;
+  updatedAt: number;
+}
+
+export async function readMarketDepth(db: Kysely<Schema>, symbol: string): Promise<StoredDepth> {
+  const row = await db.selectFrom('market_depth').select(['asks', 'bids', 'version', 'updated_at']).where('symbol', '=', symbol).executeTakeFirst();
+  return row
+    ? { asks: JSON.parse(row.asks) as Array<[string, string]>, bids: JSON.parse(row.bids) as Array<[string, string]>, version: Number(row.version), updatedAt: row.updated_at }
+    : { asks: [], bids: [], version: 0, updatedAt: 0 };
 }
 
 /** Records that this server is alive, and returns how many servers were seen within `since`. */
