@@ -27,6 +27,8 @@ import { SecurityVerification } from './services/security-verification.js';
 import { SessionService } from './services/sessions.js';
 import { SignInService } from './services/sign-in.js';
 import { SubscribeKeyService } from './services/subscribe-keys.js';
+import { StreamHub } from './services/streams.js';
+import { TradeCandleSource, type CandleSource } from './services/candle-source.js';
 import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { RedisReplayGuard, SharedState } from './storage/redis.js';
@@ -60,6 +62,8 @@ export interface App {
   exchange: ExchangeService;
   withdrawals: WithdrawalService;
   subscribeKeys: SubscribeKeyService;
+  /** The WebSocket API's streams (listening to the bus once the server starts them). */
+  streams: StreamHub;
   /** The exchange's bus (in-process, or PostgreSQL's LISTEN/NOTIFY for a fleet). */
   bus: EventBus;
   /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
@@ -74,6 +78,8 @@ export interface AppOverrides {
   mailer?: Mailer;
   /** false: do not run the exchange's matching engine in this process (the CLI). */
   exchange?: boolean;
+  /** Where kbar history comes from (the streams' CandleSource). */
+  candles?: CandleSource;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -117,6 +123,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
   const exchange = new ExchangeService(database, config.markets, now, bus, logger);
   if (overrides.exchange !== false) await exchange.start();
+  const ledger = new LedgerService(database, config.markets, now, bus);
+  const streams = new StreamHub({
+    database,
+    exchange,
+    ledger,
+    subscribeKeys,
+    // TODO(market-data): the durable candle service, once merged, instead of candles from the trades table.
+    candles: overrides.candles ?? new TradeCandleSource(database),
+    bus,
+    config: config.ws,
+    now,
+    logger,
+  });
   const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger, subscribeKeys);
   return {
     config,
@@ -127,7 +146,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     accounts,
     apiKeys,
     keyDirectory,
-    ledger: new LedgerService(database, config.markets, now),
+    ledger,
     // Many servers may share PostgreSQL, so their replay memory must be shared too: in Redis when
     // there is one, in the database otherwise.
     replayGuard: shared
@@ -148,11 +167,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     keyWarnings,
     jobs,
     exchange,
-    withdrawals: new WithdrawalService(database, config.markets, now),
+    withdrawals: new WithdrawalService(database, config.markets, now, bus),
     subscribeKeys,
+    streams,
     bus,
     draining: false,
     async close() {
+      streams.close();
       await jobs.stop();
       await keyDirectory.flushUses();
       await exchange.stop();

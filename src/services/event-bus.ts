@@ -27,11 +27,12 @@ export interface EventBus {
 /** What an engine committed in one batch for one market. */
 export interface EngineReport {
   symbol: string;
-  /** Orders placed or cancelled in the batch, with why one was refused as a whole. */
-  done: Array<{ orderId: string; refused?: 'post_only_would_take' }>;
+  /** Orders placed or cancelled in the batch, with why one was refused as a whole (cancellation: the entry answers a cancel request). */
+  done: Array<{ orderId: string; refused?: 'post_only_would_take'; cancellation?: true }>;
   /** Orders whose state changed (the batch's own and the resting orders it filled). */
   orders: Array<{ orderId: string; userId: number; status: number }>;
-  trades: Array<{ id?: number; price: string; quantity: string; takerSide: string; at: number }>;
+  /** The batch's trades in order, with their ids (which rise, market by market, in the order of commits). */
+  trades: Array<{ id?: number; price: string; quantity: string; quoteQuantity?: string; takerSide: string; at: number }>;
   /** Accounts and assets whose balances changed. */
   balances: BalanceTouch[];
   /** The version of the market's book (market_depth) this batch committed. */

@@ -9,6 +9,7 @@ import { checkOrder, type OrderIntent } from '../domain/orders.js';
 import type { Database } from '../storage/database.js';
 import {
   findFeeRatesOf,
+  findOrdersByIds,
   findUserOrder,
   listOrderTrades,
   listRecentTrades,
@@ -113,6 +114,11 @@ export class ExchangeService {
     const order = await findUserOrder(this.database.db, userId, ref);
     if (!order || (symbol !== undefined && order.symbol !== this.market(symbol).symbol)) throw new ExchangeError('unknown_order', 'No such order');
     return order;
+  }
+
+  /** These orders of the account, those that exist. */
+  async ordersOf(userId: number, orderIds: readonly string[]): Promise<OrderRow[]> {
+    return (await findOrdersByIds(this.database.db, [...orderIds])).filter((o) => o.user_id === userId);
   }
 
   async orders(query: OrderQuery): Promise<{ rows: OrderRow[]; total: number }> {

@@ -27,10 +27,12 @@ export class DeferredWrites {
     for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
   }
 
-  async flush(trx: Kysely<Schema>): Promise<void> {
+  /** Writes everything gathered; returns the ids of the trades, in order. */
+  async flush(trx: Kysely<Schema>): Promise<number[]> {
     await insertJournal(trx, this.journal);
-    await insertTrades(trx, this.trades);
+    const tradeIds = await insertTrades(trx, this.trades);
     for (const [asset, amount] of this.feeIncome) await addFeeIncome(trx, asset, amount);
+    return tradeIds;
   }
 }
 

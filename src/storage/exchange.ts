@@ -182,6 +182,26 @@ export async function listRecentTrades(db: Kysely<Schema>, symbol: string, limit
   return query.orderBy('id', 'desc').limit(limit).execute();
 }
 
+/** The id of a market's last trade, 0 when it has none. */
+export async function lastTradeId(db: Kysely<Schema>, symbol: string): Promise<number> {
+  const row = await db.selectFrom('trades').select((eb) => eb.fn.max('id').as('id')).where('symbol', '=', symbol).executeTakeFirst();
+  return Number(row?.id ?? 0);
+}
+
+/** A market's trades from `since` (inclusive) to `until` (exclusive) with ids up to `throughId`, oldest first, at most `limit`. */
+export async function listTradesBetween(db: Kysely<Schema>, symbol: string, since: number, until: number, throughId: number, limit: number): Promise<TradeRow[]> {
+  return db
+    .selectFrom('trades')
+    .selectAll()
+    .where('symbol', '=', symbol)
+    .where('created_at', '>=', since)
+    .where('created_at', '<', until)
+    .where('id', '<=', throughId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 export async function addFeeIncome(trx: Kysely<Schema>, asset: string, amount: Decimal): Promise<void> {
   if (amount.isZero()) return;
   const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
@@ -193,8 +213,15 @@ export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Pro
   return db.selectFrom('fee_rates').selectAll().where('user_id', 'in', userIds).execute();
 }
 
-export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<void> {
-  for (let i = 0; i < trades.length; i += 200) await trx.insertInto('trades').values(trades.slice(i, i + 200)).execute();
+/** Inserts trades in order; returns their ids, in the same order. */
+export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < trades.length; i += 200) {
+    const rows = await trx.insertInto('trades').values(trades.slice(i, i + 200)).returning('id').execute();
+    // One statement numbers its rows in the order of its values; RETURNING need not list them in that order.
+    ids.push(...rows.map((r) => r.id).sort((a, b) => a - b));
+  }
+  return ids;
 }
 
 export async function setFeeRates(db: Kysely<Schema>, userId: number, maker: string, taker: string): Promise<void> {
