@@ -1,5 +1,5 @@
-// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API and the portal's
-// JSON API under /api/v1.
+// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API, its WebSocket API
+// at /ws/V2/ and the portal's JSON API under /api/v1.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { portalNotFound, registerPortal } from './portal/index.js';
@@ -18,6 +18,7 @@ import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerWebSocket } from './ws/socket-server.js';
 
 const BODY_LIMIT = 256 * 1024;
 
@@ -91,6 +92,7 @@ export function buildHttpServer(app: App): FastifyInstance {
   });
 
   registerHealthRoutes(server, app);
+  registerWebSocket(server, app);
   registerPortal(server, app);
   registerPublicRoutes(server, app);
   registerMarketRoutes(server, app);
