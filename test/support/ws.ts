@@ -24,7 +24,7 @@ export async function openSocket(baseUrl: string, options: { answerPings?: boole
   const waiters: Array<() => void> = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   socket.on('message', (data) => {
-    const frame = JSON.parse(data.toString()) as Frame;
+    const frame = JSON.parse((data as Buffer).toString('utf8')) as Frame;
     frames.push(frame);
     if (options.answerPings !== false && frame.action === 'ping') socket.send(JSON.stringify({ action: 'pong', pong: frame.ping }));
     for (const wake of waiters.splice(0)) wake();
