@@ -6,6 +6,8 @@ export type Frame = Record<string, unknown>;
 export interface TestSocket {
   socket: WebSocket;
   frames: Frame[];
+  /** The frames as text, as they came. */
+  raw: string[];
   send(message: unknown): void;
   /** The first frame received (already or later) that matches, after skipping `from` frames. */
   next(match: (frame: Frame) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<Frame>;
@@ -21,10 +23,13 @@ export function wsUrl(baseUrl: string): string {
 export async function openSocket(baseUrl: string, options: { answerPings?: boolean; headers?: Record<string, string> } = {}): Promise<TestSocket> {
   const socket = new WebSocket(wsUrl(baseUrl), { headers: options.headers ?? {} });
   const frames: Frame[] = [];
+  const raw: string[] = [];
   const waiters: Array<() => void> = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   socket.on('message', (data) => {
-    const frame = JSON.parse((data as Buffer).toString('utf8')) as Frame;
+    const text = (data as Buffer).toString('utf8');
+    const frame = JSON.parse(text) as Frame;
+    raw.push(text);
     frames.push(frame);
     if (options.answerPings !== false && frame.action === 'ping') socket.send(JSON.stringify({ action: 'pong', pong: frame.ping }));
     for (const wake of waiters.splice(0)) wake();
@@ -48,6 +53,7 @@ export async function openSocket(baseUrl: string, options: { answerPings?: boole
   return {
     socket,
     frames,
+    raw,
     send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
     next,
     closed,
