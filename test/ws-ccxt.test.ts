@@ -1,125 +1,18 @@
-// A stock ccxt pro lbank (only urls.api.rest, contract and ws changed) against Keygate's WebSocket API
-// over a real socket, on SQLite and PostgreSQL: every watch* and *Ws method the issue names.
-import ccxt from 'ccxt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LBANK_OFFSET_MS } from '../src/domain/lbank-time.js';
-import { slotStart } from '../src/domain/kbar.js';
+// A stock ccxt pro lbank (only urls.api.rest, contract and ws changed) against one Keygate server's
+// WebSocket API over a real socket, on SQLite and PostgreSQL: every watch* and *Ws method the issue names.
 import { DATABASE_KINDS } from './support/databases.js';
-import { trader, type Trader } from './support/exchange.js';
-import { startKeygate, type RunningKeygate } from './support/server.js';
-import { wsUrl } from './support/ws.js';
+import { trader } from './support/exchange.js';
+import { startKeygate } from './support/server.js';
+import { ccxtProSuite } from './support/ws-ccxt-suite.js';
 
-type Pro = InstanceType<typeof ccxt.pro.lbank>;
-
-async function pro(keygate: RunningKeygate, t: Trader): Promise<Pro> {
-  const exchange = new ccxt.pro.lbank({ apiKey: t.apiKey, secret: t.secret, urls: { api: { rest: keygate.baseUrl, contract: keygate.baseUrl, ws: wsUrl(keygate.baseUrl) } } });
-  await exchange.loadHttpProxyAgent();
-  await exchange.loadMarkets();
-  return exchange;
+for (const kind of DATABASE_KINDS) {
+  ccxtProSuite(`ccxt pro against the WebSocket API on ${kind}`, async () => {
+    const keygate = await startKeygate(kind);
+    return {
+      baseUrl: keygate.baseUrl,
+      market: 'btc_usdt',
+      trader: async (funds) => trader(keygate, funds),
+      stop: () => keygate.stop(),
+    };
+  });
 }
-
-/**
- * Calls a watch method until what it resolves with passes `done`. A watch resolves on the next
- * message, so what already arrived is looked at first, in ccxt's own cache (`current`).
- */
-async function watchUntil<T>(watch: () => Promise<T>, done: (value: T) => boolean, current?: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const cached = current?.();
-    if (cached !== undefined && done(cached)) return cached;
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error('the watch did not see what it waited for in time');
-    const next = watch();
-    const value = await Promise.race([next, new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), Math.min(left, 250)))]);
-    if (value !== 'tick' && done(value)) return value;
-    void next.catch(() => undefined);
-  }
-}
-
-describe.each(DATABASE_KINDS)('ccxt pro against the WebSocket API on %s', (kind) => {
-  let keygate: RunningKeygate;
-  let alice: Trader;
-  let bob: Trader;
-  let A: Pro;
-  let B: Pro;
-
-  beforeAll(async () => {
-    keygate = await startKeygate(kind);
-    alice = await trader(keygate, { usdt: '100000' });
-    bob = await trader(keygate, { btc: '10', eth: '100' });
-    [A, B] = await Promise.all([pro(keygate, alice), pro(keygate, bob)]);
-  });
-  afterAll(async () => {
-    await Promise.all([A?.close(), B?.close()]);
-    await keygate?.stop();
-  });
-
-  it('watchOrderBook: a snapshot at once, then the book as it changes', async () => {
-    const first = await A.watchOrderBook('BTC/USDT');
-    expect(first.asks).toEqual([]);
-    await B.createOrder('BTC/USDT', 'limit', 'sell', 0.5, 31000);
-    await B.createOrder('BTC/USDT', 'limit', 'sell', 0.25, 32000);
-    const book = await watchUntil(() => A.watchOrderBook('BTC/USDT'), (b) => b.asks.length === 2, () => A.orderbooks['BTC/USDT']);
-    expect(book.asks).toEqual([
-      [31000, 0.5],
-      [32000, 0.25],
-    ]);
-    expect(book.symbol).toBe('BTC/USDT');
-  });
-
-  it('watchTrades, watchTicker and watchOHLCV see a trade', async () => {
-    const ticker = await A.watchTicker('BTC/USDT');
-    expect(ticker.symbol).toBe('BTC/USDT');
-    // A market that never traded has no candle to show yet: the stream opens, and waits for a trade.
-    void A.watchOHLCV('BTC/USDT', '1m').catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
-    const before = Date.now();
-    await A.createOrder('BTC/USDT', 'limit', 'buy', 0.2, 31000);
-    const seen = await watchUntil(() => A.watchTrades('BTC/USDT'), (list) => list.some((t) => t.price === 31000), () => A.trades['BTC/USDT']);
-    expect(seen.find((t) => t.price === 31000)).toMatchObject({ symbol: 'BTC/USDT', price: 31000, amount: 0.2, cost: 6200, side: 'buy' });
-    const candles = await watchUntil(() => A.watchOHLCV('BTC/USDT', '1m'), (list) => list.some((c) => c[1] === 31000), () => A.ohlcvs['BTC/USDT']?.['1m']);
-    const candle = candles[candles.length - 1]!;
-    // LBank stamps kbar slots in UTC+8 without a zone, which ccxt reads as UTC: 8 hours ahead, as against LBank.
-    expect([slotStart('1min', before) + LBANK_OFFSET_MS, slotStart('1min', Date.now()) + LBANK_OFFSET_MS]).toContain(candle[0]);
-    expect(candle.slice(1)).toEqual([31000, 31000, 31000, 31000, 0.2]);
-    const moved = await watchUntil(() => A.watchTicker('BTC/USDT'), (t) => t.last === 31000, () => A.tickers['BTC/USDT']);
-    expect(moved).toMatchObject({ last: 31000, high: 31000, low: 31000, baseVolume: 0.2, quoteVolume: 6200 });
-  });
-
-  it('watchOrders follows an order from open to filled; watchBalance its funds', async () => {
-    // The first watch of each opens the stream (its snapshot: open orders, balances held).
-    await Promise.race([A.watchOrders('BTC/USDT'), new Promise((r) => setTimeout(r, 500))]);
-    await A.watchBalance();
-    const order = await A.createOrder('BTC/USDT', 'limit', 'buy', 0.1, 30000);
-    type Orders = Awaited<ReturnType<Pro['watchOrders']>>;
-    type Balances = Awaited<ReturnType<Pro['watchBalance']>>;
-    const cachedOrders = () => A.orders as unknown as Orders | undefined;
-    const cachedBalance = () => A.balance as unknown as Balances;
-    const mine = (list: Orders | undefined) => list?.find((o) => o.id === order.id);
-    const open = await watchUntil(() => A.watchOrders('BTC/USDT'), (list) => mine(list) !== undefined, cachedOrders);
-    expect(mine(open)).toMatchObject({ symbol: 'BTC/USDT', side: 'buy', price: 30000, amount: 0.1, filled: 0, remaining: 0.1, status: 'open' });
-    const funds = await watchUntil(() => A.watchBalance(), (b) => b.USDT?.used === 3000, cachedBalance);
-    expect(funds.USDT).toMatchObject({ used: 3000 });
-    await B.createOrder('BTC/USDT', 'limit', 'sell', 0.1, 30000);
-    const filled = await watchUntil(() => A.watchOrders('BTC/USDT'), (list) => mine(list)?.status === 'closed', cachedOrders);
-    expect(mine(filled)).toMatchObject({ status: 'closed', filled: 0.1, remaining: 0, average: 30000 });
-    const after = await watchUntil(() => A.watchBalance(), (b) => (b.BTC?.free ?? 0) > 0.29, cachedBalance);
-    // 0.2 + 0.1 BTC bought, less 0.1% fee.
-    expect(after.BTC?.free).toBeCloseTo(0.2997, 8);
-  });
-
-  it('fetchOrderBookWs, fetchTradesWs, fetchTickerWs and fetchOHLCVWs answer once', async () => {
-    const book = await A.fetchOrderBookWs('BTC/USDT', 10);
-    expect(book.asks[0]).toEqual([31000, 0.3]);
-    const trades = await A.fetchTradesWs('BTC/USDT', undefined, 5);
-    expect(trades.map((t) => t.price)).toEqual(expect.arrayContaining([31000, 30000]));
-    const ticker = await A.fetchTickerWs('BTC/USDT');
-    expect(ticker).toMatchObject({ symbol: 'BTC/USDT', last: 30000, high: 31000, low: 30000 });
-    const since = slotStart('1min', Date.now() - 60_000);
-    const ohlcv = await A.fetchOHLCVWs('BTC/USDT', '1m', since, 5);
-    expect(ohlcv.length).toBeGreaterThan(0);
-    // Records carry epoch seconds, as LBank's do (ccxt keeps them as they come).
-    expect(ohlcv[0]![0]).toBeGreaterThanOrEqual(Math.floor(since / 1000));
-    expect(ohlcv[0]![5]).toBeGreaterThan(0);
-  });
-});
