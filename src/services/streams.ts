@@ -14,7 +14,7 @@ import { Decimal } from '../domain/ledger.js';
 import { standingMessage } from '../domain/subscribe-keys.js';
 import type { OrderRow, StoredDepth, TradeRow } from '../storage/exchange.js';
 import type { Database } from '../storage/database.js';
-import { latestSlotsFrom, type CandleSource } from './candle-source.js';
+import { CandleRangeError, latestSlotsFrom, type CandleSource } from './candle-source.js';
 import { Coalescer } from './coalescer.js';
 import { BUS_CHANNELS, type BalanceTouch, type EngineReport, type EventBus } from './event-bus.js';
 import type { ExchangeService } from './exchange.js';
@@ -120,6 +120,8 @@ function pairOf(spec: SubscriptionSpec): string | undefined {
   return spec.channel === 'assetUpdate' ? undefined : spec.pair;
 }
 
+type Refuse = (topic: string, subscribers: ReadonlySet<StreamSubscriber>, message: string) => void;
+
 /** Subscribers of one source of data (a market's book, its trades, an account's orders…), by topic. */
 abstract class Feed {
   /** Topic → its subscribers. */
@@ -133,6 +135,8 @@ abstract class Feed {
     readonly key: string,
     intervalMs: number,
     protected readonly hub: StreamHubDependencies,
+    /** Ends these subscriptions with a message for the client (what they ask for cannot be served). */
+    private readonly refuse: (topic: string, subscribers: ReadonlySet<StreamSubscriber>, message: string) => void,
   ) {
     this.#coalescer = new Coalescer(intervalMs, () => this.#run(), () => undefined);
   }
@@ -181,6 +185,10 @@ abstract class Feed {
     try {
       await this.refresh(joining);
     } catch (error) {
+      if (error instanceof CandleRangeError) {
+        for (const [topic, subscribers] of joining) this.refuse(topic, subscribers, error.message);
+        return;
+      }
       this.hub.logger.warn({ err: error, feed: this.key }, 'a stream could not be refreshed; trying again');
       // The joiners wait for a snapshot that worked.
       for (const [topic, subscribers] of joining) for (const s of subscribers) this.join(s, topic);
@@ -213,8 +221,8 @@ function levelChanges(before: readonly Level[], after: readonly Level[], ascendi
 class BookFeed extends Feed {
   #last: StoredDepth | undefined;
 
-  constructor(key: string, readonly pair: string, hub: StreamHubDependencies) {
-    super(key, hub.config.pushIntervalMs, hub);
+  constructor(key: string, readonly pair: string, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.pushIntervalMs, hub, refuse);
   }
 
   protected async refresh(joining: ReadonlyMap<string, ReadonlySet<StreamSubscriber>>): Promise<void> {
@@ -253,8 +261,8 @@ class TradeFeed extends Feed {
   /** Subscribers whose snapshot reached this trade id: later trades only. */
   readonly #floors = new Map<StreamSubscriber, number>();
 
-  constructor(key: string, readonly pair: string, hub: StreamHubDependencies) {
-    super(key, hub.config.pushIntervalMs, hub);
+  constructor(key: string, readonly pair: string, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.pushIntervalMs, hub, refuse);
   }
 
   add(trades: readonly PublicTrade[]): void {
@@ -292,8 +300,8 @@ async function tickStats(exchange: ExchangeService, pair: string): Promise<TickS
 class TickFeed extends Feed {
   #last: string | undefined;
 
-  constructor(key: string, readonly pair: string, hub: StreamHubDependencies) {
-    super(key, hub.config.tickIntervalMs, hub);
+  constructor(key: string, readonly pair: string, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.tickIntervalMs, hub, refuse);
   }
 
   protected async refresh(joining: ReadonlyMap<string, ReadonlySet<StreamSubscriber>>): Promise<void> {
@@ -315,8 +323,8 @@ class KbarFeed extends Feed {
   #through = -1;
   #queue: PublicTrade[] = [];
 
-  constructor(key: string, readonly pair: string, readonly slot: KbarSlot, hub: StreamHubDependencies) {
-    super(key, hub.config.pushIntervalMs, hub);
+  constructor(key: string, readonly pair: string, readonly slot: KbarSlot, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.pushIntervalMs, hub, refuse);
   }
 
   add(trades: readonly PublicTrade[]): void {
@@ -358,8 +366,8 @@ class KbarFeed extends Feed {
 class OrderFeed extends Feed {
   #queue = new Map<string, 'maker' | 'taker'>();
 
-  constructor(key: string, readonly userId: number, hub: StreamHubDependencies) {
-    super(key, hub.config.pushIntervalMs, hub);
+  constructor(key: string, readonly userId: number, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.pushIntervalMs, hub, refuse);
   }
 
   add(orderId: string, role: 'maker' | 'taker'): void {
@@ -398,8 +406,8 @@ class AssetFeed extends Feed {
   #dirty: Set<string> | 'all' = new Set();
   readonly #last = new Map<string, string>();
 
-  constructor(key: string, readonly userId: number, hub: StreamHubDependencies) {
-    super(key, hub.config.pushIntervalMs, hub);
+  constructor(key: string, readonly userId: number, hub: StreamHubDependencies, refuse: Refuse) {
+    super(key, hub.config.pushIntervalMs, hub, refuse);
   }
 
   /** An asset's balance changed. */
@@ -460,13 +468,27 @@ export class StreamHub {
     if (this.#started) return;
     this.#started = true;
     const { bus } = this.deps;
-    bus.subscribe(BUS_CHANNELS.engine, (payload) => this.#onEngine(JSON.parse(payload) as EngineReport));
-    bus.subscribe(BUS_CHANNELS.balances, (payload) => {
-      for (const touch of JSON.parse(payload) as BalanceTouch[]) this.#assets(touch.userId)?.touch(touch.asset);
-    });
-    bus.subscribe(BUS_CHANNELS.keys, () => {
-      if (this.#private.size > 0) this.#keyCheck.soon();
-    });
+    // A message that cannot be read is dropped: the bus only carries news, and nothing here may throw into it.
+    const guarded = (handle: (payload: string) => void) => (payload: string) => {
+      try {
+        handle(payload);
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'a bus message for the streams could not be read');
+      }
+    };
+    bus.subscribe(BUS_CHANNELS.engine, guarded((payload) => this.#onEngine(JSON.parse(payload) as EngineReport)));
+    bus.subscribe(
+      BUS_CHANNELS.balances,
+      guarded((payload) => {
+        for (const touch of JSON.parse(payload) as BalanceTouch[]) this.#assets(touch.userId)?.touch(touch.asset);
+      }),
+    );
+    bus.subscribe(
+      BUS_CHANNELS.keys,
+      guarded(() => {
+        if (this.#private.size > 0) this.#keyCheck.soon();
+      }),
+    );
     this.#keyTimer = setInterval(() => this.#tick(), KEY_CHECK_INTERVAL_MS);
     this.#keyTimer.unref();
   }
@@ -489,24 +511,31 @@ export class StreamHub {
     let feedKey: string;
     let make: () => Feed;
     const deps = this.deps;
+    const refuse: Refuse = (topic, subscribers, message) => {
+      for (const subscriber of [...subscribers]) {
+        const refused = this.#members.get(subscriber)?.get(topic)?.spec;
+        this.unsubscribe(subscriber, topic);
+        if (refused) subscriber.ended(topic, refused, message);
+      }
+    };
     switch (spec.channel) {
       case 'depth':
       case 'incrdepth':
         topic = spec.channel === 'depth' ? `depth:${spec.pair}:${spec.size}` : `incrdepth:${spec.pair}`;
         feedKey = `book:${spec.pair}`;
-        make = () => new BookFeed(feedKey, spec.pair, deps);
+        make = () => new BookFeed(feedKey, spec.pair, deps, refuse);
         break;
       case 'trade':
         topic = feedKey = `trade:${spec.pair}`;
-        make = () => new TradeFeed(feedKey, spec.pair, deps);
+        make = () => new TradeFeed(feedKey, spec.pair, deps, refuse);
         break;
       case 'tick':
         topic = feedKey = `tick:${spec.pair}`;
-        make = () => new TickFeed(feedKey, spec.pair, deps);
+        make = () => new TickFeed(feedKey, spec.pair, deps, refuse);
         break;
       case 'kbar':
         topic = feedKey = `kbar:${spec.pair}:${spec.slot}`;
-        make = () => new KbarFeed(feedKey, spec.pair, spec.slot, deps);
+        make = () => new KbarFeed(feedKey, spec.pair, spec.slot, deps, refuse);
         break;
       case 'orderUpdate':
       case 'assetUpdate': {
@@ -516,11 +545,11 @@ export class StreamHub {
         if (spec.channel === 'orderUpdate') {
           topic = `orderUpdate:${userId}:${spec.pair}`;
           feedKey = `orders:${userId}`;
-          make = () => new OrderFeed(feedKey, userId, deps);
+          make = () => new OrderFeed(feedKey, userId, deps, refuse);
         } else {
           topic = `assetUpdate:${userId}`;
           feedKey = `assets:${userId}`;
-          make = () => new AssetFeed(feedKey, userId, deps);
+          make = () => new AssetFeed(feedKey, userId, deps, refuse);
         }
         break;
       }
