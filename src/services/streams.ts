@@ -275,9 +275,11 @@ class TradeFeed extends Feed {
     this.#queue = [];
     const topic = `trade:${this.pair}`;
     for (const trade of queued) {
+      // One event for all: its frame is written once.
+      const event: StreamEvent = { channel: 'trade', pair: this.pair, trade };
       for (const subscriber of this.topics.get(topic) ?? []) {
         const floor = this.#floors.get(subscriber);
-        if (floor === undefined || trade.id === undefined || trade.id > floor) subscriber.deliver({ channel: 'trade', pair: this.pair, trade });
+        if (floor === undefined || trade.id === undefined || trade.id > floor) subscriber.deliver(event);
       }
     }
     const newest = queued[queued.length - 1]?.id;

@@ -47,16 +47,16 @@ function orderUpdate(order: OrderRow, role: string) {
   };
 }
 
-const cache = new WeakMap<StreamEvent, string>();
+const cache = new WeakMap<StreamEvent, Buffer>();
 
-/** The frame of a push, written once however many sockets it goes to. */
-export function pushFrame(event: StreamEvent, now: number): string {
-  let text = cache.get(event);
-  if (text === undefined) {
-    text = toJson(pushObject(event, now));
-    cache.set(event, text);
+/** The frame of a push, written (and encoded) once however many sockets it goes to. */
+export function pushFrame(event: StreamEvent, now: number): Buffer {
+  let frame = cache.get(event);
+  if (frame === undefined) {
+    frame = Buffer.from(toJson(pushObject(event, now)), 'utf8');
+    cache.set(event, frame);
   }
-  return text;
+  return frame;
 }
 
 function pushObject(event: StreamEvent, now: number): Record<string, unknown> {

@@ -4,7 +4,7 @@
 // answers none for the pong timeout; protocol ping frames are answered by `ws` at once.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -62,6 +62,7 @@ class Connection implements StreamSubscriber {
   readonly #pings: string[] = [];
   #queue: Promise<void> = Promise.resolve();
   #queued = 0;
+  #corked = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -83,9 +84,19 @@ class Connection implements StreamSubscriber {
     this.send(errorFrame(message, this.server.app.now(), about));
   }
 
-  send(text: string): void {
+  send(frame: string | Buffer): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.socket.send(text);
+    // The pushes of one burst (a feed's run goes to every socket in one go) leave in one write.
+    const raw = (this.socket as unknown as { _socket?: Socket })._socket;
+    if (raw && !this.#corked) {
+      this.#corked = true;
+      raw.cork();
+      queueMicrotask(() => {
+        this.#corked = false;
+        raw.uncork();
+      });
+    }
+    this.socket.send(frame, { binary: false });
     // A consumer that does not keep up is let go: its backlog must not grow the server's memory.
     if (this.socket.bufferedAmount > this.server.config.maxBufferedBytes) {
       this.server.app.logger.warn({ ip: this.ip, buffered: this.socket.bufferedAmount }, 'WebSocket client too slow: disconnected');
