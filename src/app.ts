@@ -127,6 +127,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const streams = new StreamHub({
     database,
     exchange,
+    dayStats: (pair) => exchange.dayStats(pair),
     ledger,
     subscribeKeys,
     // TODO(market-data): the durable candle service, once merged, instead of candles from the trades table.

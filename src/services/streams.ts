@@ -102,6 +102,8 @@ export class StreamError extends Error {
 export interface StreamHubDependencies {
   database: Database;
   exchange: ExchangeService;
+  /** A market's 24-hour statistics (tick). */
+  dayStats(pair: string): Promise<Omit<TickStats, 'dir'>>;
   ledger: LedgerService;
   subscribeKeys: SubscribeKeyService;
   candles: CandleSource;
@@ -293,8 +295,8 @@ class TradeFeed extends Feed {
   }
 }
 
-async function tickStats(exchange: ExchangeService, pair: string): Promise<TickStats> {
-  const [stats, last] = await Promise.all([exchange.dayStats(pair), exchange.publicTrades(pair, 1)]);
+async function tickStats(hub: StreamHubDependencies, pair: string): Promise<TickStats> {
+  const [stats, last] = await Promise.all([hub.dayStats(pair), hub.exchange.publicTrades(pair, 1)]);
   return { ...stats, dir: last[0]?.taker_side ?? 'buy' };
 }
 
@@ -307,7 +309,7 @@ class TickFeed extends Feed {
   }
 
   protected async refresh(joining: ReadonlyMap<string, ReadonlySet<StreamSubscriber>>): Promise<void> {
-    const stats = await tickStats(this.hub.exchange, this.pair);
+    const stats = await tickStats(this.hub, this.pair);
     const topic = `tick:${this.pair}`;
     const text = JSON.stringify(stats);
     const event: StreamEvent = { channel: 'tick', pair: this.pair, stats };
@@ -617,7 +619,7 @@ export class StreamHub {
       case 'trade':
         return { request: 'trade', pair, trades: (await exchange.publicTrades(pair, spec.size)).reverse().map(publicTrade) };
       case 'tick':
-        return { request: 'tick', pair, stats: await tickStats(exchange, pair) };
+        return { request: 'tick', pair, stats: await tickStats(this.deps, pair) };
       case 'kbar': {
         const from = spec.start ?? latestSlotsFrom(spec.slot, spec.end ?? this.deps.now(), spec.size);
         const history = await this.deps.candles.klines(pair, spec.slot, from, spec.size, spec.end === undefined ? undefined : spec.end + 1);
