@@ -95,6 +95,23 @@ describe.each(DATABASE_KINDS)('subscribe keys on %s', (kind) => {
     expect(await standing(daves)).toEqual({ live: false, reason: 'api_key_deleted' });
   });
 
+  it('answers with the result type LBank sends for each endpoint (boolean or string)', async () => {
+    const t = await trader(keygate, { usdt: '100' }, ['read', 'trade']);
+    const call = async (path: string, params: Record<string, string> = {}) => (await signedPost(keygate.baseUrl, path, t.client, { params, timestamp: at() })).body;
+    const placed = await call('supplement/create_order', { symbol: 'lbk_usdt', type: 'buy', price: '0.01', amount: '10' });
+    expect(placed.result).toBe(true);
+    const orderId = (placed.data as { order_id: string }).order_id;
+    expect((await call('create_order', { symbol: 'lbk_usdt', type: 'buy', price: '0.01', amount: '10' })).result).toBe(true);
+    expect((await call('supplement/orders_info', { symbol: 'lbk_usdt', orderId })).result).toBe(true);
+    expect((await call('supplement/orders_info_no_deal', { symbol: 'lbk_usdt', current_page: '1', page_length: '10' })).result).toBe(true);
+    expect((await call('orders_info_no_deal', { symbol: 'lbk_usdt', current_page: '1', page_length: '10' })).result).toBe('true');
+    expect((await call('supplement/cancel_order', { symbol: 'lbk_usdt', orderId })).result).toBe(true);
+    expect((await call('supplement/cancel_order_by_symbol', { symbol: 'lbk_usdt' })).result).toBe('true');
+    expect((await call('supplement/user_info')).result).toBe('true');
+    expect((await call('supplement/api_Restrictions')).result).toBe('true');
+    expect((await call('supplement/create_order', { symbol: 'nope_usdt', type: 'buy', price: '1', amount: '1' })).result).toBe('false');
+  });
+
   it('keeps at most 100 live keys per API key, retiring the oldest', async () => {
     const erin = await trader(keygate, {}, ['read']);
     const first = await getKey(erin);
