@@ -60,13 +60,15 @@ export interface PhaseResult {
 export type LoadCommand = { type: 'init'; baseUrls: string[]; credentials: Credentials } | { type: 'run'; phase: PhaseSpec };
 export type LoadReply = { type: 'ready' } | { type: 'result'; result: PhaseResult } | { type: 'error'; message: string };
 
-export type ServerCommand = { type: 'usage' } | { type: 'stop' };
+export type ServerCommand = { type: 'usage' } | { type: 'memory' } | { type: 'stop' };
 /**
  * usage: cumulative CPU time (µs) and event-loop busy/idle time (ms); since the previous usage
  * report, the longest event-loop stall and the garbage collector's total and longest pause (ms).
  */
 export type ServerReply =
   | { type: 'ready'; port: number }
+  /** memory: after a full garbage collection when the server runs with --expose-gc (bench:ws). */
+  | { type: 'memory'; rss: number; heapUsed: number; subscriptions: number }
   | { type: 'usage'; cpuUs: number; loopActiveMs: number; loopIdleMs: number; delayMaxMs: number; gcMs: number; gcMaxMs: number };
 
 /** Sends a command to a child and resolves with its next message; rejects if the child dies or takes too long. */

@@ -38,6 +38,10 @@ process.on('message', (command: ServerCommand) => {
     delay.reset();
     gcMs = 0;
     gcMaxMs = 0;
+  } else if (command.type === 'memory') {
+    (globalThis as { gc?: () => void }).gc?.();
+    const memory = process.memoryUsage();
+    reply({ type: 'memory', rss: memory.rss, heapUsed: memory.heapUsed, subscriptions: app.streams.subscriptions });
   } else if (command.type === 'stop') {
     // A normal exit, so that --cpu-prof can write its profile.
     void server

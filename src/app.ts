@@ -30,6 +30,9 @@ import { SecuritySettingsService } from './services/security-settings.js';
 import { SecurityVerification } from './services/security-verification.js';
 import { SessionService } from './services/sessions.js';
 import { SignInService } from './services/sign-in.js';
+import { SubscribeKeyService } from './services/subscribe-keys.js';
+import { StreamHub } from './services/streams.js';
+import { StoredCandleSource, type CandleSource } from './services/candle-source.js';
 import { ThrottleService } from './services/throttle.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { RedisReplayGuard, SharedState } from './storage/redis.js';
@@ -70,6 +73,11 @@ export interface App {
   /** Klines and 24-hour statistics, from the candles the engines write with their trades. */
   candles: CandleService;
   withdrawals: WithdrawalService;
+  subscribeKeys: SubscribeKeyService;
+  /** The WebSocket API's streams (listening to the bus once the server starts them). */
+  streams: StreamHub;
+  /** The exchange's bus (in-process, or PostgreSQL's LISTEN/NOTIFY for a fleet). */
+  bus: EventBus;
   /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
   draining: boolean;
   close(): Promise<void>;
@@ -84,6 +92,8 @@ export interface AppOverrides {
   exchange?: boolean;
   /** Wraps or replaces the Argon2id password hasher (a test counts its calls). */
   passwordHasher?: PasswordHasher;
+  /** Where kbar history comes from (the streams' CandleSource). */
+  candles?: CandleSource;
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -109,6 +119,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     : undefined;
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
+  // The bus that wakes markets' engines and carries what they did (and balance and key changes, for
+  // the WebSocket streams): in-process on a lone SQLite server, PostgreSQL's LISTEN/NOTIFY between
+  // the servers of a fleet.
+  let bus: EventBus = new LocalBus();
+  if (database.url) {
+    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
+    await postgresBus.start();
+    bus = postgresBus;
+  }
+  const subscribeKeys = new SubscribeKeyService(database, bus, now);
   const accounts = new AccountService(database, now, overrides.passwordHasher);
   const apiKeys = new ApiKeyService(
     database,
@@ -117,6 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async (changed) => {
       keyDirectory.invalidate();
       await shared?.bumpGenerations(changed);
+      await subscribeKeys.revokeFor(changed);
     },
     () => keyDirectory.flushUses(),
   );
@@ -127,17 +148,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const verification = new SecurityVerification(emailCodes, authenticator);
   const audit = new AuditLog(database, now, logger);
   const keyWarnings = new KeyWarningService(database, mailer, now, logger, () => keyDirectory.flushUses());
-  // The bus that wakes markets' engines and carries what they did: in-process on a lone SQLite
-  // server, PostgreSQL's LISTEN/NOTIFY between the servers of a fleet.
-  let bus: EventBus = new LocalBus();
-  if (database.url) {
-    const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
-    await postgresBus.start();
-    bus = postgresBus;
-  }
   const exchange = new ExchangeService(database, config.markets, now, bus, logger, metrics);
   if (overrides.exchange !== false) await exchange.start();
-  const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger);
+  const ledger = new LedgerService(database, config.markets, now, bus);
+  const candles = new CandleService(database, (symbol) => exchange.market(symbol).symbol);
+  const streams = new StreamHub({
+    database,
+    exchange,
+    dayStats: (pair) => candles.dayStats(pair, now()),
+    ledger,
+    subscribeKeys,
+    candles: overrides.candles ?? new StoredCandleSource(database, candles),
+    subscriptionsGauge: metrics.wsSubscriptions,
+    bus,
+    config: config.ws,
+    now,
+    logger,
+  });
+  const jobs = new BackgroundJobs(database, keyWarnings, sessions, throttle, now, logger, subscribeKeys);
   return {
     config,
     logger,
@@ -150,7 +178,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     accounts,
     apiKeys,
     keyDirectory,
-    ledger: new LedgerService(database, config.markets, now),
+    ledger,
     // Many servers may share PostgreSQL, so their replay memory must be shared too: in Redis when
     // there is one, in the database otherwise.
     replayGuard: shared
@@ -171,10 +199,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     keyWarnings,
     jobs,
     exchange,
-    candles: new CandleService(database, (symbol) => exchange.market(symbol).symbol),
-    withdrawals: new WithdrawalService(database, config.markets, now),
+    candles,
+    withdrawals: new WithdrawalService(database, config.markets, now, bus),
+    subscribeKeys,
+    streams,
+    bus,
     draining: false,
     async close() {
+      streams.close();
       await jobs.stop();
       await keyDirectory.flushUses();
       await exchange.stop();

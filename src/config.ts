@@ -42,6 +42,25 @@ export interface Config {
   drainMs: number;
   /** Where GET /metrics is served: nowhere, on the main port, or on a port of its own on 127.0.0.1 (0: any free one). */
   metrics: MetricsAccess;
+  ws: WebSocketConfig;
+}
+
+/** The WebSocket API (/ws/V2/): push pacing, keep-alive and abuse limits. */
+export interface WebSocketConfig {
+  /** Pushes of a stream are coalesced: at most one per this interval (the first change goes out at once). */
+  pushIntervalMs: number;
+  /** The same for tick (24-hour statistics, costlier to compute). */
+  tickIntervalMs: number;
+  /** How often the server sends {"action":"ping"}. */
+  pingIntervalMs: number;
+  /** A socket that answers no ping for this long is closed. */
+  pongTimeoutMs: number;
+  /** Larger client frames are refused with an error frame. */
+  maxFrameBytes: number;
+  maxSubscriptions: number;
+  maxSocketsPerIp: number;
+  /** A socket whose unsent data passes this is disconnected (a slow consumer). */
+  maxBufferedBytes: number;
 }
 
 export type MetricsAccess = { serve: 'off' } | { serve: 'main' } | { serve: 'port'; port: number };
@@ -236,6 +255,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: rateLimits(env.KEYGATE_RATE_LIMITS),
     drainMs: integer(env, 'KEYGATE_DRAIN_SECONDS', 0, 0, 300) * 1000,
     metrics: metricsAccess(env),
+    ws: {
+      pushIntervalMs: integer(env, 'KEYGATE_WS_PUSH_INTERVAL_MS', 25, 0, 1000),
+      tickIntervalMs: integer(env, 'KEYGATE_WS_TICK_INTERVAL_MS', 1000, 0, 60_000),
+      pingIntervalMs: integer(env, 'KEYGATE_WS_PING_INTERVAL_MS', 30_000, 100, 30_000),
+      pongTimeoutMs: integer(env, 'KEYGATE_WS_PONG_TIMEOUT_MS', 60_000, 200, 600_000),
+      maxFrameBytes: integer(env, 'KEYGATE_WS_MAX_FRAME_BYTES', 4096, 256, 1_048_576),
+      maxSubscriptions: integer(env, 'KEYGATE_WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
+      maxSocketsPerIp: integer(env, 'KEYGATE_WS_MAX_SOCKETS_PER_IP', 50, 1, 1_000_000),
+      maxBufferedBytes: integer(env, 'KEYGATE_WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 65_536, 1024 * 1024 * 1024),
+    },
   };
 }
 

@@ -20,6 +20,16 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 8080, databaseUrl: undefined, masterKey: undefined, recvWindowMs: 5000, trustProxy: [] });
     expect(config.dataDir).toMatch(/\/data$/);
     expect(config.markets.markets.map((m) => m.symbol)).toEqual(expect.arrayContaining(['btc_usdt', 'eth_usdt', 'eth_btc']));
+    expect(config.ws).toEqual({
+      pushIntervalMs: 25,
+      tickIntervalMs: 1000,
+      pingIntervalMs: 30_000,
+      pongTimeoutMs: 60_000,
+      maxFrameBytes: 4096,
+      maxSubscriptions: 100,
+      maxSocketsPerIp: 50,
+      maxBufferedBytes: 4 * 1024 * 1024,
+    });
   });
 
   it.each([
@@ -31,6 +41,9 @@ describe('configuration', () => {
     [{ KEYGATE_TRUST_PROXY: '10.0.0.1,proxy.local' }, 'KEYGATE_TRUST_PROXY'],
     [{ KEYGATE_MARKETS: '/nonexistent/markets.json' }, 'KEYGATE_MARKETS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ KEYGATE_WS_PING_INTERVAL_MS: '31000' }, 'KEYGATE_WS_PING_INTERVAL_MS'],
+    [{ KEYGATE_WS_MAX_SOCKETS_PER_IP: '0' }, 'KEYGATE_WS_MAX_SOCKETS_PER_IP'],
+    [{ KEYGATE_WS_MAX_BUFFERED_BYTES: 'lots' }, 'KEYGATE_WS_MAX_BUFFERED_BYTES'],
   ])('refuses %o, naming %s', (env, variable) => {
     const error = errorOf(env);
     expect(error.variable).toBe(variable);

@@ -83,7 +83,7 @@ describe.each(DATABASE_KINDS)('klines on %s', (kind) => {
     const buyer = await trader(keygate, { usdt: '100000' });
     const place = async (t: Trader, params: Record<string, string>) => {
       const reply = await signedPost(keygate.baseUrl, 'supplement/create_order', t.client, { params: { symbol: 'btc_usdt', ...params }, timestamp: clock });
-      expect(reply.body.result, reply.body.msg).toBe('true');
+      expect(reply.body.result, reply.body.msg).toBe(true);
     };
     for (const trade of TRADES) {
       clock = at(trade.when);

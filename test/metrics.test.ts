@@ -14,6 +14,7 @@ import { SHARED_REDIS_URL } from './support/fleet.js';
 import { expectError, type Portal } from './support/portal.js';
 import { startPortal, type PortalHarness } from './support/portal-server.js';
 import { signedPost } from './support/requests.js';
+import { openSocket } from './support/ws.js';
 import { startKeygate, TEST_MASTER_KEY, type RunningKeygate } from './support/server.js';
 
 interface Sample {
@@ -153,16 +154,33 @@ describe.each(DATABASE_KINDS)('metrics on the main port (%s)', (kind) => {
     expect(value(samples, 'keygate_http_requests_total', { surface: 'v2', method: 'POST', route: '/v2/supplement/create_order.do', status: '200', code: '0' })).toBe(2);
   });
 
+  it('counts real WebSocket sockets, subscriptions and messages', async () => {
+    const socket = await openSocket(kg.baseUrl);
+    socket.send({ action: 'subscribe', subscribe: 'depth', depth: '10', pair: 'btc_usdt' });
+    await socket.next((f) => f.type === 'depth');
+    socket.send({ action: 'subscribe', subscribe: 'nonsense', pair: 'btc_usdt' });
+    await socket.next((f) => f.status === 'error');
+    let { samples } = await scrape(`${kg.baseUrl}/metrics`);
+    expect(value(samples, 'keygate_ws_sockets')).toBe(1);
+    expect(value(samples, 'keygate_ws_subscriptions')).toBe(1);
+    expect(value(samples, 'keygate_http_requests_total', { surface: 'ws', method: 'WS', route: 'subscribe:depth', status: '101', code: '0' })).toBe(1);
+    expect(value(samples, 'keygate_http_requests_total', { surface: 'ws', method: 'WS', route: 'invalid', status: '101', code: 'error' })).toBe(1);
+    await socket.close();
+    await expect.poll(async () => value((await scrape(`${kg.baseUrl}/metrics`)).samples, 'keygate_ws_sockets')).toBe(0);
+    ({ samples } = await scrape(`${kg.baseUrl}/metrics`));
+    expect(value(samples, 'keygate_ws_subscriptions')).toBe(0);
+  });
+
   it('offers the WebSocket server its gauges', async () => {
     expect(value((await scrape(`${kg.baseUrl}/metrics`)).samples, 'keygate_ws_sockets')).toBe(0);
     kg.app.metrics.wsSockets.inc();
     kg.app.metrics.wsSubscriptions.inc(3);
-    kg.app.metrics.observeWsMessage('subscribe:depth', '0', 0.001);
+    kg.app.metrics.observeWsMessage('subscribe:trade', '0', 0.001);
     const { samples } = await scrape(`${kg.baseUrl}/metrics`);
     expect(value(samples, 'keygate_ws_sockets')).toBe(1);
     expect(value(samples, 'keygate_ws_subscriptions')).toBe(3);
-    expect(value(samples, 'keygate_http_requests_total', { surface: 'ws', method: 'WS', route: 'subscribe:depth', status: '101', code: '0' })).toBe(1);
-    expect(value(samples, 'keygate_http_request_duration_seconds_count', { surface: 'ws', route: 'subscribe:depth', result: 'ok' })).toBe(1);
+    expect(value(samples, 'keygate_http_requests_total', { surface: 'ws', method: 'WS', route: 'subscribe:trade', status: '101', code: '0' })).toBe(1);
+    expect(value(samples, 'keygate_http_request_duration_seconds_count', { surface: 'ws', route: 'subscribe:trade', result: 'ok' })).toBe(1);
     kg.app.metrics.wsSockets.dec();
     kg.app.metrics.wsSubscriptions.dec(3);
   });

@@ -1,5 +1,5 @@
-// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API and the portal's
-// JSON API under /api/v1.
+// Builds the HTTP server: one Fastify instance serving the LBank-compatible /v2 API, its WebSocket API
+// at /ws/V2/ and the portal's JSON API under /api/v1.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { portalNotFound, registerPortal } from './portal/index.js';
@@ -13,11 +13,13 @@ import { registerMarketRoutes } from './v2/market-routes.js';
 import { orderQueryEndpoints } from './v2/order-query-routes.js';
 import { registerPublicRoutes } from './v2/public-routes.js';
 import { registerSignedEndpoints } from './v2/signed.js';
+import { subscribeEndpoints } from './v2/subscribe-routes.js';
 import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { noteOutcome, registerMetrics } from './metrics.js';
+import { registerWebSocket } from './ws/socket-server.js';
 
 const BODY_LIMIT = 256 * 1024;
 
@@ -99,10 +101,11 @@ export function buildHttpServer(app: App): FastifyInstance {
 
   registerMetrics(server, app);
   registerHealthRoutes(server, app);
+  registerWebSocket(server, app);
   registerPortal(server, app);
   registerPublicRoutes(server, app);
   registerMarketRoutes(server, app);
-  registerSignedEndpoints(server, app, [...accountEndpoints(app), ...tradeEndpoints(app), ...orderQueryEndpoints(app), ...walletEndpoints(app)]);
+  registerSignedEndpoints(server, app, [...accountEndpoints(app), ...tradeEndpoints(app), ...orderQueryEndpoints(app), ...walletEndpoints(app), ...subscribeEndpoints(app)]);
   void server.register(registerWeb);
   return server;
 }

@@ -1,8 +1,9 @@
-// Periodic work of a serving process: key warnings, and sweeping expired sessions, codes and
-// throttle windows. Started by `serve`; everything it does is also callable directly (tests).
+// Periodic work of a serving process: key warnings, and sweeping expired sessions, codes, throttle
+// windows and subscribe keys. Started by `serve`; everything it does is also callable directly (tests).
 import type { Logger } from 'pino';
 import type { KeyWarningService } from './key-warnings.js';
 import type { SessionService } from './sessions.js';
+import type { SubscribeKeyService } from './subscribe-keys.js';
 import type { ThrottleService } from './throttle.js';
 import type { Database } from '../storage/database.js';
 import { deleteExpiredEmailCodes } from '../storage/email-codes.js';
@@ -18,6 +19,7 @@ export class BackgroundJobs {
     private readonly throttle: ThrottleService,
     private readonly now: () => number,
     private readonly logger: Logger,
+    private readonly subscribeKeys?: SubscribeKeyService,
   ) {}
 
   /** Runs every job once now, then every `intervalMs`. */
@@ -49,6 +51,7 @@ export class BackgroundJobs {
       await this.sessions.sweep();
       await deleteExpiredEmailCodes(this.database.db, this.now());
       await this.throttle.sweep();
+      await this.subscribeKeys?.sweep();
     } catch (error) {
       this.logger.error({ err: error }, 'background job failed');
     }

@@ -11,6 +11,10 @@ export const BUS_CHANNELS = {
   intake: 'keygate_intake',
   /** Payload: an EngineReport, as JSON. */
   engine: 'keygate_engine',
+  /** Payload: BalanceTouch[] as JSON — balances changed outside an engine (order intake, deposits, withdrawals). */
+  balances: 'keygate_balances',
+  /** Payload: API keys as a JSON array — keys changed (status, authority) or their subscribe keys destroyed. */
+  keys: 'keygate_keys',
 } as const;
 export type BusChannel = (typeof BUS_CHANNELS)[keyof typeof BUS_CHANNELS];
 
@@ -23,15 +27,29 @@ export interface EventBus {
 /** What an engine committed in one batch for one market. */
 export interface EngineReport {
   symbol: string;
-  /** Orders placed or cancelled in the batch, with why one was refused as a whole. */
-  done: Array<{ orderId: string; refused?: 'post_only_would_take' }>;
+  /** Orders placed or cancelled in the batch, with why one was refused as a whole (cancellation: the entry answers a cancel request). */
+  done: Array<{ orderId: string; refused?: 'post_only_would_take'; cancellation?: true }>;
   /** Orders whose state changed (the batch's own and the resting orders it filled). */
   orders: Array<{ orderId: string; userId: number; status: number }>;
-  /** The batch's trades in the order they happened (quoteQuantity as settled: price × quantity rounded down to the quote's scale); domain/candles.ts applyTrade takes them as they are. */
+  /** The batch's trades in order, with their ids (which rise, market by market, in the order of commits); quoteQuantity as settled (price × quantity rounded down to the quote's scale): domain/candles.ts applyTrade takes them as they are. */
   trades: Array<{ id?: number; price: string; quantity: string; quoteQuantity: string; takerSide: string; at: number }>;
   /** Accounts and assets whose balances changed. */
-  balances: Array<{ userId: number; asset: string }>;
+  balances: BalanceTouch[];
+  /** The version of the market's book (market_depth) this batch committed. */
+  depthVersion?: number;
   at: number;
+}
+
+/** An account's balance of one asset changed (what changed is in the database). */
+export interface BalanceTouch {
+  userId: number;
+  asset: string;
+}
+
+/** Tells every server that these balances changed. News only: a lost message delays a push, nothing else. */
+export function publishBalanceTouches(bus: EventBus, touches: readonly BalanceTouch[]): void {
+  if (touches.length === 0) return;
+  void bus.publish(BUS_CHANNELS.balances, JSON.stringify(touches.map((t) => ({ userId: t.userId, asset: t.asset })))).catch(() => undefined);
 }
 
 export class LocalBus implements EventBus {

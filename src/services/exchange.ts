@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { Database } from '../storage/database.js';
 import {
   findFeeRatesOf,
+  findOrdersByIds,
   findUserOrder,
   listOrderTrades,
   listRecentTrades,
@@ -18,6 +19,7 @@ import {
   setFeeRates,
   type OrderQuery,
   type OrderRow,
+  type StoredDepth,
   type TradeRow,
 } from '../storage/exchange.js';
 import type { EventBus } from './event-bus.js';
@@ -79,10 +81,13 @@ export class ExchangeService {
     return this.leases.engine(this.market(symbol).symbol)?.book;
   }
 
-  /** The top of a market's book as its engine last committed it, whichever server runs it. */
-  async depth(symbol: string, size: number): Promise<{ asks: Array<[string, string]>; bids: Array<[string, string]> }> {
+  /**
+   * The top of a market's book as its engine last committed it, whichever server runs it, with the
+   * book's version (it rises with every batch the engine commits).
+   */
+  async depth(symbol: string, size: number): Promise<StoredDepth> {
     const depth = await readMarketDepth(this.database.db, this.market(symbol).symbol);
-    return { asks: depth.asks.slice(0, size), bids: depth.bids.slice(0, size) };
+    return { ...depth, asks: depth.asks.slice(0, size), bids: depth.bids.slice(0, size) };
   }
 
   /** Validates an order as placing it would, without placing it. */
@@ -109,6 +114,11 @@ export class ExchangeService {
     const order = await findUserOrder(this.database.db, userId, ref);
     if (!order || (symbol !== undefined && order.symbol !== this.market(symbol).symbol)) throw new ExchangeError('unknown_order', 'No such order');
     return order;
+  }
+
+  /** These orders of the account, those that exist. */
+  async ordersOf(userId: number, orderIds: readonly string[]): Promise<OrderRow[]> {
+    return (await findOrdersByIds(this.database.db, [...orderIds])).filter((o) => o.user_id === userId);
   }
 
   async orders(query: OrderQuery): Promise<{ rows: OrderRow[]; total: number }> {

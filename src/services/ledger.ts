@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { Decimal, parseAmount } from '../domain/ledger.js';
 import type { MarketCatalogue } from '../domain/markets.js';
 import type { Database } from '../storage/database.js';
-import { changeBalance, insertDeposit, listBalances, type BalanceRecord, type DepositRecord } from '../storage/ledger.js';
+import { changeBalance, insertDeposit, lastBalanceChange, listBalances, type BalanceRecord, type DepositRecord } from '../storage/ledger.js';
 import { lockUser } from '../storage/users.js';
+import { publishBalanceTouches, type EventBus } from './event-bus.js';
 
 export class UnknownAssetError extends Error {
   constructor(readonly asset: string) {
@@ -18,6 +19,8 @@ export class LedgerService {
     private readonly database: Database,
     private readonly catalogue: MarketCatalogue,
     private readonly now: () => number,
+    /** Told of every credit once committed (the WebSocket's assetUpdate). */
+    private readonly bus?: EventBus,
   ) {}
 
   /** Records a sandbox deposit: the balance, its journal entry and the deposit history, in one transaction. */
@@ -30,7 +33,7 @@ export class LedgerService {
     if (!network) throw new UnknownAssetError(`${asset.code} on ${networkName ?? ''}`);
     const amount = parseAmount(amountText, asset.scale);
     const at = this.now();
-    return this.database.db.transaction().execute(async (trx) => {
+    const deposit = await this.database.db.transaction().execute(async (trx) => {
       await lockUser(trx, userId, this.database.dialect);
       const deposit = await insertDeposit(trx, {
         userId,
@@ -54,6 +57,18 @@ export class LedgerService {
       });
       return deposit;
     });
+    if (this.bus) publishBalanceTouches(this.bus, [{ userId, asset: asset.code }]);
+    return deposit;
+  }
+
+  /** The balances the account holds (a row each; never-touched assets are left out). */
+  async held(userId: number): Promise<BalanceRecord[]> {
+    return listBalances(this.database.db, userId);
+  }
+
+  /** Why and when the account's balance of `asset` last changed (the reason of its newest journal entry). */
+  async lastChange(userId: number, asset: string): Promise<{ reason: string; at: number } | undefined> {
+    return lastBalanceChange(this.database.db, userId, asset);
   }
 
   /** Every listed asset (zero when not held), then any other held asset. */

@@ -236,6 +236,7 @@ export class MarketEngine {
     const balances = new BalanceDeltas(deferred);
     let filled = 0;
     let ended = 0;
+    let tradeIds: number[] = [];
     try {
       await database.db.transaction().execute(async (trx) => {
         if (!(await holdsMarketLease(trx, this.symbol, epoch, database.dialect))) throw new FencedOffError(this.symbol);
@@ -247,10 +248,9 @@ export class MarketEngine {
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
         for (const row of touched.values()) await updateOrderProgress(trx, row.order_id, row);
         await balances.write(trx);
-        await deferred.flush(trx, database.dialect);
+        tradeIds = await deferred.flush(trx, database.dialect);
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
-        const depth = this.book.depth(DEPTH_LEVELS);
-        await writeMarketDepth(trx, this.symbol, depth, at);
+        report.depthVersion = await writeMarketDepth(trx, this.symbol, this.book.depth(DEPTH_LEVELS), at);
         for (const row of touched.values()) {
           report.orders.push({ orderId: row.order_id, userId: row.user_id, status: row.status });
           // Only orders still open are touched, so a final status here is a change made by this batch.
@@ -265,7 +265,7 @@ export class MarketEngine {
     }
     this.#count(waiting, filled, ended, deferred.trades.length);
     report.balances = balances.touched();
-    report.trades = deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
+    report.trades = deferred.trades.map((t, i) => ({ id: tradeIds[i], price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
     await this.options.bus.publish(BUS_CHANNELS.engine, JSON.stringify(report)).catch(() => undefined);
     return true;
   }
@@ -399,7 +399,7 @@ export class MarketEngine {
   }
 
   #cancel(order: OrderRow, touched: Map<string, OrderRow>, balances: BalanceDeltas, report: EngineReport, at: number): void {
-    report.done.push({ orderId: order.order_id });
+    report.done.push({ orderId: order.order_id, cancellation: true });
     // Filled or cancelled meanwhile: nothing left to cancel; whoever asked reads the final state.
     if (isFinal(order.status)) return;
     const frozenRemaining = new Decimal(order.frozen_remaining);

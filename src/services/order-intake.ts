@@ -12,7 +12,7 @@ import { BatchWriter, type DeferredWrites } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
 import { customIdTaken, findUserOrder, insertOrder, requestOrderCancel, type OrderRow } from '../storage/exchange.js';
 import type { Schema } from '../storage/schema.js';
-import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
+import { BUS_CHANNELS, publishBalanceTouches, type EngineReport, type EventBus } from './event-bus.js';
 import { ExchangeError } from './exchange-errors.js';
 import { BalanceDeltas } from './market-engine.js';
 
@@ -55,6 +55,7 @@ export class OrderIntake {
     }
     this.metrics.ordersPlaced.inc({ market: market.symbol });
     this.#wake(market.symbol);
+    publishBalanceTouches(this.bus, [{ userId, asset: placed.frozen_asset }]);
     const outcome = await word;
     if (outcome?.refused === 'post_only_would_take') throw new ExchangeError('post_only_would_take', 'A post-only (maker) order would have taken liquidity, so it was cancelled unfilled');
     return (await findUserOrder(this.database.db, userId, { orderId: placed.order_id })) ?? placed;

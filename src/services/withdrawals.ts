@@ -9,6 +9,7 @@ import { addFeeIncome } from '../storage/exchange.js';
 import { changeBalance, type DepositRecord } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { findUserByUid, lockUser } from '../storage/users.js';
+import { publishBalanceTouches, type EventBus } from './event-bus.js';
 
 export type WithdrawalRow = Selectable<Schema['withdrawals']>;
 
@@ -39,6 +40,8 @@ export class WithdrawalService {
     private readonly database: Database,
     private readonly catalogue: MarketCatalogue,
     private readonly now: () => number,
+    /** Told of every balance change once committed (the WebSocket's assetUpdate). */
+    private readonly bus?: EventBus,
   ) {}
 
   async request(userId: number, request: WithdrawalRequest): Promise<WithdrawalRow> {
@@ -46,7 +49,7 @@ export class WithdrawalService {
     if (!asset) throw new WithdrawalRuleError('unknown_asset', `Unknown asset ${request.coin.slice(0, 32)}`);
     const { network, amount, fee } = checkWithdrawal(asset, request.networkName, request.amount, request.fee, request.address, request.internal);
     const at = this.now();
-    return this.database.db.transaction().execute(async (trx) => {
+    const row = await this.database.db.transaction().execute(async (trx) => {
       await lockUser(trx, userId, this.database.dialect);
       const recipient = request.internal ? await findUserByUid(trx, request.address) : undefined;
       if (request.internal && (!recipient || recipient.id === userId)) {
@@ -90,6 +93,12 @@ export class WithdrawalService {
       }
       return row;
     });
+    this.#touched([row.user_id, ...(row.to_user_id !== null ? [row.to_user_id] : [])], row.asset);
+    return row;
+  }
+
+  #touched(userIds: number[], asset: string): void {
+    if (this.bus) publishBalanceTouches(this.bus, userIds.map((userId) => ({ userId, asset })));
   }
 
   /** The account holder takes back a withdrawal that is still applying. */
@@ -127,7 +136,7 @@ export class WithdrawalService {
 
   async #settle(withdrawalId: number, outcome: 'completed' | 'rejected' | 'cancelled', txid?: string, ownerId?: number): Promise<WithdrawalRow> {
     const at = this.now();
-    return this.database.db.transaction().execute(async (trx) => {
+    const settled = await this.database.db.transaction().execute(async (trx) => {
       const row = await findWithdrawal(trx, withdrawalId, ownerId);
       if (!row) throw new WithdrawalError('unknown_withdrawal', `No withdrawal ${withdrawalId}`);
       await lockUser(trx, row.user_id, this.database.dialect);
@@ -149,6 +158,8 @@ export class WithdrawalService {
         .returningAll()
         .executeTakeFirstOrThrow();
     });
+    this.#touched([settled.user_id], settled.asset);
+    return settled;
   }
 }
 

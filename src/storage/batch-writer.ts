@@ -28,11 +28,13 @@ export class DeferredWrites {
     for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
   }
 
-  async flush(trx: Kysely<Schema>, dialect: Dialect): Promise<void> {
+  /** Writes everything gathered; returns the ids of the trades, in order. */
+  async flush(trx: Kysely<Schema>, dialect: Dialect): Promise<number[]> {
     await insertJournal(trx, this.journal);
-    await insertTrades(trx, this.trades);
+    const tradeIds = await insertTrades(trx, this.trades);
     // In one order everywhere, so that two batches adding to the same assets never wait on each other.
     for (const asset of [...this.feeIncome.keys()].sort()) await addFeeIncome(trx, dialect, asset, this.feeIncome.get(asset)!);
+    return tradeIds;
   }
 }
 

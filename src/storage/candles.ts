@@ -165,3 +165,9 @@ export async function listCandlesIn(db: Kysely<Schema>, symbol: string, resoluti
     .execute();
   return rows.map(toCandle);
 }
+
+/** The id of the market's last trade folded into its candles (0 when none is). */
+export async function candleProgress(db: Kysely<Schema>, symbol: string): Promise<number> {
+  const row = await db.selectFrom('candle_progress').select('last_trade_id').where('symbol', '=', symbol).executeTakeFirst();
+  return Number(row?.last_trade_id ?? 0);
+}

@@ -68,14 +68,31 @@ export async function holdsMarketLease(trx: Kysely<Schema>, symbol: string, epoc
   return row?.epoch === epoch;
 }
 
-export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<void> {
+/** Writes the top of a market's book as its engine committed it; returns the book's new version (one more than the last). */
+export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<number> {
   const values = { asks: JSON.stringify(depth.asks), bids: JSON.stringify(depth.bids), updated_at: at };
-  await trx.insertInto('market_depth').values({ symbol, ...values }).onConflict((oc) => oc.column('symbol').doUpdateSet(values)).execute();
+  const row = await trx
+    .insertInto('market_depth')
+    .values({ symbol, ...values, version: 1 })
+    .onConflict((oc) => oc.column('symbol').doUpdateSet((eb) => ({ ...values, version: eb('market_depth.version', '+', 1) })))
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return Number(row.version);
 }
 
-export async function readMarketDepth(db: Kysely<Schema>, symbol: string): Promise<{ asks: Array<[string, string]>; bids: Array<[string, string]> }> {
-  const row = await db.selectFrom('market_depth').select(['asks', 'bids']).where('symbol', '=', symbol).executeTakeFirst();
-  return row ? { asks: JSON.parse(row.asks) as Array<[string, string]>, bids: JSON.parse(row.bids) as Array<[string, string]> } : { asks: [], bids: [] };
+export interface StoredDepth {
+  asks: Array<[string, string]>;
+  bids: Array<[string, string]>;
+  /** 0 for a market whose engine never committed a batch. */
+  version: number;
+  updatedAt: number;
+}
+
+export async function readMarketDepth(db: Kysely<Schema>, symbol: string): Promise<StoredDepth> {
+  const row = await db.selectFrom('market_depth').select(['asks', 'bids', 'version', 'updated_at']).where('symbol', '=', symbol).executeTakeFirst();
+  return row
+    ? { asks: JSON.parse(row.asks) as Array<[string, string]>, bids: JSON.parse(row.bids) as Array<[string, string]>, version: Number(row.version), updatedAt: row.updated_at }
+    : { asks: [], bids: [], version: 0, updatedAt: 0 };
 }
 
 /** Records that this server is alive, and returns how many servers were seen within `since`. */
@@ -201,22 +218,33 @@ export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Pro
  * Writes trades and folds them into their market's candles, in the caller's transaction: trades and
  * candles commit together. A market whose candles are still behind (trades stored before candles
  * existed) has the trades written only; its engine folds them in with the rest when it starts.
+ * Returns the trades' ids, in the order given.
  */
-export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<void> {
-  const bySymbol = new Map<string, Array<Omit<TradeRow, 'id'>>>();
-  for (const trade of trades) {
+export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<number[]> {
+  const ids = new Array<number>(trades.length);
+  const bySymbol = new Map<string, number[]>();
+  trades.forEach((trade, i) => {
     const list = bySymbol.get(trade.symbol) ?? [];
-    list.push(trade);
+    list.push(i);
     bySymbol.set(trade.symbol, list);
-  }
-  for (const [symbol, list] of bySymbol) {
+  });
+  for (const [symbol, indexes] of bySymbol) {
     const caughtUp = await candlesCaughtUp(trx, symbol);
     let lastId = 0;
-    for (let i = 0; i < list.length; i += 200) {
-      for (const { id } of await trx.insertInto('trades').values(list.slice(i, i + 200)).returning('id').execute()) lastId = Math.max(lastId, id);
+    for (let i = 0; i < indexes.length; i += 200) {
+      const chunk = indexes.slice(i, i + 200);
+      const rows = await trx.insertInto('trades').values(chunk.map((j) => trades[j]!)).returning('id').execute();
+      // One statement numbers its rows in the order of its values; RETURNING need not list them in that order.
+      const numbered = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      chunk.forEach((j, k) => (ids[j] = numbered[k]!));
+      lastId = Math.max(lastId, numbered.at(-1) ?? 0);
     }
-    if (caughtUp) await foldIntoCandles(trx, symbol, list.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), lastId);
+    if (caughtUp) {
+      const list = indexes.map((j) => trades[j]!);
+      await foldIntoCandles(trx, symbol, list.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), lastId);
+    }
   }
+  return ids;
 }
 
 export async function setFeeRates(db: Kysely<Schema>, userId: number, maker: string, taker: string): Promise<void> {

@@ -93,6 +93,12 @@ export async function writeBalance(trx: Kysely<Schema>, delta: BalanceDelta): Pr
 }
 
 /** Writes journal entries, many to a statement. */
+/** Why and when an account's balance of an asset last changed (its newest journal entry). */
+export async function lastBalanceChange(db: Kysely<Schema>, userId: number, asset: string): Promise<{ reason: string; at: number } | undefined> {
+  const row = await db.selectFrom('ledger_entries').select(['reason', 'created_at']).where('user_id', '=', userId).where('asset', '=', asset).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row && { reason: row.reason, at: row.created_at };
+}
+
 export async function insertJournal(trx: Kysely<Schema>, entries: readonly JournalEntry[]): Promise<void> {
   for (let i = 0; i < entries.length; i += 200) {
     await trx

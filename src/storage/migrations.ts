@@ -302,6 +302,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0007_subscribe_keys': {
+      async up(db: Kysely<unknown>) {
+        // Subscribe keys of the WebSocket API's private streams, by the digest of the key; revoked
+        // says why one died before its time (its API key disabled, deleted or without Read).
+        await db.schema
+          .createTable('subscribe_keys')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('api_key', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked', 'text')
+          .execute();
+        await db.schema.createIndex('subscribe_keys_api_key').on('subscribe_keys').columns(['api_key', 'created_at']).execute();
+        await db.schema.createIndex('subscribe_keys_expiry').on('subscribe_keys').column('expires_at').execute();
+        // Each batch of a market's engine numbers the book it commits, so that incremental depth
+        // (REST incrDepth and the WebSocket's incrdepth) can say which book a change applies to.
+        await db.schema.alterTable('market_depth').addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }
 

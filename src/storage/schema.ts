@@ -183,6 +183,8 @@ export interface MarketDepthTable {
   asks: string;
   bids: string;
   updated_at: number;
+  /** Rises by one with every batch its engine commits. */
+  version: Generated<number>;
 }
 
 /** The servers of a fleet, each seen within the last few seconds: how markets are shared out among them. */
@@ -263,6 +265,17 @@ export interface WithdrawalsTable {
   updated_at: number;
 }
 
+/** Subscribe keys of the WebSocket API's private streams; only a digest of each key is kept. */
+export interface SubscribeKeysTable {
+  digest: string;
+  api_key: string;
+  user_id: number;
+  created_at: number;
+  expires_at: number;
+  /** Why the key died before its time (api_key_disabled, api_key_deleted, read_lost); null while it may live. */
+  revoked: string | null;
+}
+
 export interface Schema {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -288,4 +301,5 @@ export interface Schema {
   fee_income: FeeIncomeTable;
   fee_rates: FeeRatesTable;
   withdrawals: WithdrawalsTable;
+  subscribe_keys: SubscribeKeysTable;
 }

@@ -1,6 +1,8 @@
-// LBank's response envelope.
+// LBank's response envelope. LBank answers some endpoints with the string "true" and others with the
+// boolean true (clients check: ccxt pro's watchOrders wants the boolean from subscribe/get_key), so each
+// endpoint says which it sends.
 export interface SuccessEnvelope<T> {
-  result: 'true';
+  result: 'true' | true;
   data: T;
   error_code: 0;
   ts: number;
@@ -13,8 +15,8 @@ export interface FailureEnvelope {
   ts: number;
 }
 
-export function success<T>(data: T, ts: number): SuccessEnvelope<T> {
-  return { result: 'true', data, error_code: 0, ts };
+export function success<T>(data: T, ts: number, booleanResult = false): SuccessEnvelope<T> {
+  return { result: booleanResult ? true : 'true', data, error_code: 0, ts };
 }
 
 export function failure(code: number, msg: string, ts: number): FailureEnvelope {

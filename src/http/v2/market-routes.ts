@@ -7,6 +7,7 @@ import { success } from './envelope.js';
 import { LbankError } from './errors.js';
 import { requestParams } from './params.js';
 import { integerParam, optional, required } from './views.js';
+import { DEPTH_LEVELS } from '../../services/market-engine.js';
 
 /** The latest `time` a kline request may name: 9999-12-31, in seconds. */
 const MAX_TIME_SECONDS = 253_402_300_799;
@@ -46,6 +47,25 @@ export function registerMarketRoutes(server: FastifyInstance, app: App): void {
     const size = integerParam(q, 'size', 60, 1, 200);
     const depth = await app.exchange.depth(symbol, size);
     return success({ asks: depth.asks, bids: depth.bids, timestamp: app.now() }, app.now());
+  });
+
+  // Incremental depth. incrDepth answers the book with its version, from which the WebSocket's
+  // incrdepth changes go on (each names the version it applies to); `merge` (price merging) is accepted
+  // and not applied, as on depth. supplement/incrDepth answers only asks and bids, the shape LBank's
+  // Java SDK reads strictly (an unknown field fails it).
+  server.get('/v2/incrDepth.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    integerParam(q, 'merge', 0, 0, 18);
+    const depth = await app.exchange.depth(symbol, DEPTH_LEVELS);
+    return success({ asks: depth.asks, bids: depth.bids, version: depth.version, timestamp: app.now() }, app.now());
+  });
+
+  server.get('/v2/supplement/incrDepth.do', async (request) => {
+    const q = requestParams(request);
+    const symbol = required(q, 'symbol');
+    const depth = await app.exchange.depth(symbol, integerParam(q, 'limit', 100, 1, DEPTH_LEVELS));
+    return success({ asks: depth.asks, bids: depth.bids }, app.now());
   });
 
   /** Recent trades of the market in `symbol`, newest first; `time` keeps those at or after it. */

@@ -50,6 +50,7 @@ export function orderQueryEndpoints(app: App): SignedEndpoint[] {
   return [
     {
       path: 'supplement/orders_info',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const orderId = optional(params, 'orderId');
@@ -60,6 +61,7 @@ export function orderQueryEndpoints(app: App): SignedEndpoint[] {
     },
     {
       path: 'orders_info',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const symbol = required(params, 'symbol');
@@ -72,6 +74,7 @@ export function orderQueryEndpoints(app: App): SignedEndpoint[] {
       (path): SignedEndpoint => ({
         path,
         authority: 'read',
+        booleanResult: path.startsWith('supplement/'),
         async handler({ key, params }) {
           const { rows, ...page } = await listing(key.userId, params, path.endsWith('no_deal'));
           return { ...page, orders: path.startsWith('supplement/') ? rows.map(supplementOrder) : rows.map(legacyOrder) };
@@ -88,6 +91,7 @@ export function orderQueryEndpoints(app: App): SignedEndpoint[] {
     },
     {
       path: 'transaction_history',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const { since, until } = window(app, params, 'start_date', 'end_date');

@@ -25,6 +25,8 @@ export interface SignedEndpoint {
   authority: Authority | ((params: Readonly<Record<string, string>>) => Authority);
   /** Order placements and cancellations spend the key's order budget; everything else the other one. */
   rateClass?: RateClass;
+  /** LBank answers this endpoint with `"result": true` (a boolean) rather than the string "true". */
+  booleanResult?: boolean;
   handler(context: SignedContext): Promise<unknown>;
 }
 
@@ -102,7 +104,7 @@ export function registerSignedEndpoints(server: FastifyInstance, app: App, endpo
         throw refused(app, authority === 'withdraw' ? new LbankError(10100, unbound ? detail : undefined) : new LbankError(10022, detail), 'authority_missing');
       }
       app.keyDirectory.recordUse(result.key.apiKey, now, clientIp);
-      return success(await endpoint.handler({ key: result.key, params, now }), app.now());
+      return success(await endpoint.handler({ key: result.key, params, now }), app.now(), endpoint.booleanResult);
     });
   }
 }

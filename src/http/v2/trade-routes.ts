@@ -22,8 +22,9 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
   };
 
   return [
-    { path: 'create_order', authority: 'trade', rateClass: 'orders', handler: ({ key, params }) => place(key.userId, params) },
-    { path: 'supplement/create_order', authority: 'trade', rateClass: 'orders', handler: ({ key, params }) => place(key.userId, params) },
+    // LBank answers these with the boolean result (see booleanResult), as ccxt's recorded responses show.
+    { path: 'create_order', authority: 'trade', rateClass: 'orders', booleanResult: true, handler: ({ key, params }) => place(key.userId, params) },
+    { path: 'supplement/create_order', authority: 'trade', rateClass: 'orders', booleanResult: true, handler: ({ key, params }) => place(key.userId, params) },
     {
       // Validates an order as placing it would (pair, type, price, amount, accuracy), and places nothing.
       path: 'supplement/create_order_test',
@@ -67,6 +68,7 @@ export function tradeEndpoints(app: App): SignedEndpoint[] {
     },
     {
       path: 'supplement/cancel_order',
+      booleanResult: true,
       authority: 'trade',
       rateClass: 'orders',
       async handler({ key, params }) {

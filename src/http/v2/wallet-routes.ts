@@ -46,6 +46,7 @@ export function walletEndpoints(app: App): SignedEndpoint[] {
   return [
     {
       path: 'supplement/get_deposit_address',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const found = depositAddress(key.userId, required(params, 'coin'), optional(params, 'networkName'));
@@ -54,6 +55,7 @@ export function walletEndpoints(app: App): SignedEndpoint[] {
     },
     {
       path: 'get_deposit_address',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const found = depositAddress(key.userId, required(params, 'assetCode'), optional(params, 'netWork'));
@@ -64,6 +66,7 @@ export function walletEndpoints(app: App): SignedEndpoint[] {
       (path): SignedEndpoint => ({
         path,
         authority: 'read',
+        booleanResult: path.startsWith('supplement/'),
         async handler({ key, params }) {
           const status = optional(params, 'status');
           const coin = optional(params, path === 'deposit_history' ? 'assetCode' : 'coin') ?? optional(params, 'coin');
@@ -75,6 +78,7 @@ export function walletEndpoints(app: App): SignedEndpoint[] {
     ),
     {
       path: 'supplement/withdraws',
+      booleanResult: true,
       authority: 'read',
       async handler({ key, params }) {
         const status = optional(params, 'status');
@@ -106,6 +110,7 @@ export function walletEndpoints(app: App): SignedEndpoint[] {
     {
       // type=1 moves funds to another Keygate account at once and needs Transfer instead of Withdraw.
       path: 'supplement/withdraw',
+      booleanResult: true,
       authority: (params) => (params.type === '1' ? 'transfer' : 'withdraw'),
       handler: ({ key, params }) => withdraw(key.userId, params, false),
     },
