@@ -42,7 +42,7 @@ const LEGS: readonly Leg[] = [
   { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'] },
   { name: 'public·rsa', target: 'public', keys: ['RSA'] },
   { name: 'rsa', target: 'restrictions', keys: ['RSA'] },
-  ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames }] : []),
+  ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames, warmRequests: activeKeys }] : []),
 ];
 /** The many-keys leg may cost at most this much throughput against the hmac leg. */
 const MANY_KEYS_MAX_COST = 0.1;
@@ -145,11 +145,13 @@ function verdicts(report: RunReport): Verdict[] {
     const notes = [`rounds: ${signed.rounds.map((r) => fixed(r.p99Ms, 1)).join(' / ')} ms`];
     if (twin) notes.push(`${t.public} at half load: ${fixed(twin.median.p99Ms, 2)} ms`);
     if (dropped > 0) notes.push(`${dropped} requests dropped (generator limit)`);
+    // The p99 target is a lone server's; on a fleet (four processes and two databases on two CPUs) it is reported.
+    const fleet = report.database === 'fleet';
     out.push({
       check: `${t.signed} p99 at half of max load`,
       measured: `${fixed(signed.median.p99Ms, 2)} ms`,
-      target: `< ${P99_TARGET_MS} ms`,
-      met: signed.median.p99Ms < P99_TARGET_MS && dropped === 0,
+      target: fleet ? 'reported' : `< ${P99_TARGET_MS} ms`,
+      met: fleet ? undefined : signed.median.p99Ms < P99_TARGET_MS && dropped === 0,
       note: notes.join('; '),
     });
   }

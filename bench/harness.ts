@@ -300,7 +300,11 @@ async function measure(
   rateLabel: string,
 ): Promise<{ max: LegReport[]; atRate: FixedRateReport[] }> {
   // Warm-up: JIT in both processes, keep-alive connections, the server's caches.
-  await alternate(legs, 1, 'warm-up', (leg) => bench.closed(leg, settings.warmupSeconds));
+  await alternate(legs, 1, 'warm-up', (leg) =>
+    leg.warmRequests === undefined
+      ? bench.closed(leg, settings.warmupSeconds)
+      : bench.run({ leg, mode: 'closed', concurrency: settings.concurrency, seconds: 600, maxRequests: leg.warmRequests }),
+  );
 
   const maxRounds = await alternate(legs, settings.rounds, 'max', (leg) => bench.closed(leg, settings.seconds));
   const max = legs.map((leg) => byMedian(leg, maxRounds.get(leg)!, (m) => m.throughput));

@@ -28,6 +28,11 @@ export interface Leg {
   target: Target;
   /** Names of the keys it signs with: one, or for an order leg one per trader of the order flow. */
   keys: readonly string[];
+  /**
+   * Warm-up by count rather than time: this many requests first (a leg of many keys sends one per key,
+   * so that it is measured with its working set in use, as a server's is in steady state).
+   */
+  warmRequests?: number;
 }
 
 /** closed: a fixed number of requests in flight, as fast as they come back. open: a fixed arrival rate. */

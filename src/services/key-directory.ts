@@ -5,7 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { rsaPublicKeyObject } from '../domain/keys.js';
 import type { VerifiableKey } from '../domain/request-auth.js';
 import type { SecretBox } from '../security/secret-box.js';
-import { findApiKey, recordApiKeyUse, type ApiKeyRecord } from '../storage/api-keys.js';
+import { findApiKey, recordApiKeyUses, type ApiKeyRecord } from '../storage/api-keys.js';
 import type { Database } from '../storage/database.js';
 import { secretContext } from './api-keys.js';
 
@@ -84,12 +84,11 @@ export class KeyDirectory {
       .catch(() => undefined)
       .then(async () => {
         if (uses.size === 0) return;
-        // In the order of the keys' ids, as a master-key rotation updates them: two transactions
-        // that lock rows in the same order never wait on each other in a cycle.
-        const ordered = [...uses].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        await this.database.relaxedDb.transaction().execute(async (trx) => {
-          for (const [apiKey, use] of ordered) await recordApiKeyUse(trx, apiKey, use.at, use.ip);
-        });
+        // In the order of the keys, as a master-key rotation updates them: two transactions that lock
+        // rows in the same order never wait on each other in a cycle.
+        await this.database.relaxedDb.transaction().execute(async (trx) =>
+          recordApiKeyUses(trx, this.database.dialect, [...uses].map(([apiKey, use]) => ({ apiKey, ...use }))),
+        );
       });
     return this.#flushing;
   }

@@ -1,7 +1,8 @@
 // Storage of API keys. Deleted keys stay as rows (status 'deleted', secret wiped) for the audit trail.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Authority, KeyStatus } from '../domain/keys.js';
 import type { SignatureMethod } from '../domain/signing.js';
+import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
 export interface ApiKeyRecord {
@@ -155,4 +156,28 @@ export async function updateApiKeySettings(
 
 export async function recordApiKeyUse(db: Kysely<Schema>, apiKey: string, at: number, ip: string): Promise<void> {
   await db.updateTable('api_keys').set({ last_used_at: at, last_used_ip: ip }).where('api_key', '=', apiKey).execute();
+}
+
+/** Rows per statement when stamps are written together (three parameters each). */
+const USES_PER_STATEMENT = 500;
+
+/**
+ * Records many keys' last use in the caller's transaction, ordered by key. On PostgreSQL a few
+ * statements per 500 keys instead of one round trip per key: the rows are locked first in the keys'
+ * order (as a master-key rotation locks them, so the two never deadlock), then updated from a list of
+ * values. SQLite runs in-process, where a statement per key costs little.
+ */
+export async function recordApiKeyUses(trx: Kysely<Schema>, dialect: Dialect, uses: ReadonlyArray<{ apiKey: string; at: number; ip: string }>): Promise<void> {
+  const ordered = [...uses].sort((a, b) => (a.apiKey < b.apiKey ? -1 : a.apiKey > b.apiKey ? 1 : 0));
+  if (dialect !== 'postgres') {
+    for (const use of ordered) await recordApiKeyUse(trx, use.apiKey, use.at, use.ip);
+    return;
+  }
+  for (let i = 0; i < ordered.length; i += USES_PER_STATEMENT) {
+    const chunk = ordered.slice(i, i + USES_PER_STATEMENT);
+    const keys = chunk.map((u) => u.apiKey);
+    await sql`SELECT 1 FROM api_keys WHERE api_key = ANY(${keys}) ORDER BY api_key FOR UPDATE`.execute(trx);
+    const values = sql.join(chunk.map((u) => sql`(${u.apiKey}, ${u.at}::bigint, ${u.ip})`));
+    await sql`UPDATE api_keys AS k SET last_used_at = v.at, last_used_ip = v.ip FROM (VALUES ${values}) AS v(api_key, at, ip) WHERE k.api_key = v.api_key`.execute(trx);
+  }
 }
