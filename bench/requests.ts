@@ -73,5 +73,6 @@ function post(path: string, { params, headers }: SignedRequestParts): BenchReque
 
 /** A request only counts if the server accepted it: a broken signature or a refused order must not look fast. */
 export function accepted(status: number | undefined, body: string): boolean {
-  return status === 200 && body.includes('"result":"true"');
+  // LBank answers some endpoints (create_order among them) with the boolean true, others with "true".
+  return status === 200 && (body.includes('"result":"true"') || body.includes('"result":true'));
 }
