@@ -186,10 +186,27 @@ export class Metrics {
     this.observeRequest('ws', 'WS', action, 101, code, seconds);
   }
 
+  /**
+   * The series of each label set, found once: prom-client hashes a label object at every call, which
+   * is most of what counting a request costs. The label sets are closed (route templates, codes), so
+   * the map stays small.
+   */
+  readonly #requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
+
   /** One answered request; `seconds` from its arrival. */
   observeRequest(surface: Surface, method: string, route: string, status: number, code: string, seconds: number): void {
-    this.requests.inc({ surface, method, route, status, code });
-    this.requestDuration.observe({ surface, method, route, result: status < 400 && (code === '0' || code === 'ok') ? 'ok' : 'error' }, seconds);
+    const key = `${surface} ${method} ${route} ${status} ${code}`;
+    let series = this.#requestSeries.get(key);
+    if (!series) {
+      const result = status < 400 && (code === '0' || code === 'ok') ? 'ok' : 'error';
+      series = {
+        count: this.requests.labels({ surface, method, route, status, code }),
+        duration: this.requestDuration.labels({ surface, method, route, result }),
+      };
+      this.#requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   /** A statement's duration as the query builder reports it. */
