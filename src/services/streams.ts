@@ -7,6 +7,7 @@
 //
 // A feed's runs never overlap, and a new subscriber joins at the end of a run, after its snapshot:
 // so it misses no change and sees none twice (incremental depth chains on from its snapshot).
+import type { DayStats } from './candles.js';
 import type { Logger } from 'pino';
 import type { WebSocketConfig } from '../config.js';
 import { applyTrade, flatCandle, slotStart, type Candle, type KbarSlot } from '../domain/kbar.js';
@@ -52,13 +53,8 @@ export interface PublicTrade {
   at: number;
 }
 
-export interface TickStats {
-  high: string;
-  low: string;
-  latest: string;
-  change: string;
-  vol: string;
-  turnover: string;
+/** A tick: the market's 24-hour statistics (the candle service's) and the side of its last trade. */
+export interface TickStats extends DayStats {
   /** The taker side of the last trade. */
   dir: string;
 }
@@ -103,7 +99,7 @@ export interface StreamHubDependencies {
   database: Database;
   exchange: ExchangeService;
   /** A market's 24-hour statistics (tick). */
-  dayStats(pair: string): Promise<Omit<TickStats, 'dir'>>;
+  dayStats(pair: string): Promise<DayStats>;
   ledger: LedgerService;
   subscribeKeys: SubscribeKeyService;
   candles: CandleSource;
