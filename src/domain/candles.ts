@@ -6,6 +6,7 @@
 // Candles are kept at a few stored resolutions; every kline type is served from one of them by
 // merging a bounded number of rows (at most 7 per candle served).
 import { Decimal } from './ledger.js';
+import { LBANK_OFFSET_MS } from './lbank-time.js';
 
 /** LBank's kline types, plus hour2 and hour6, which ccxt maps its 2h and 6h timeframes to. */
 export const KLINE_TYPES = ['minute1', 'minute5', 'minute15', 'minute30', 'hour1', 'hour2', 'hour4', 'hour6', 'hour8', 'hour12', 'day1', 'week1', 'month1'] as const;
@@ -18,8 +19,8 @@ export function isKlineType(text: string): text is KlineType {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** LBank's clock is UTC+8. */
-export const EXCHANGE_UTC_OFFSET_MS = 8 * HOUR;
+/** Buckets are counted on LBank's clock, UTC+8. */
+const EXCHANGE_UTC_OFFSET_MS = LBANK_OFFSET_MS;
 /** 1970-01-05, the first Monday after the epoch (on the exchange's clock): weeks start on Monday. */
 const FIRST_MONDAY = 4 * DAY;
 

@@ -1,8 +1,8 @@
 // Where the WebSocket API's kbar history comes from. Streams are written against this interface;
 // StoredCandleSource serves it from the durable candles the engines write with their trades (what REST
 // kline reads), in a bounded number of rows whatever the trade history.
-import { mergeCandles, type Candle as StoredCandle, type KlineType } from '../domain/candles.js';
-import { earlierSlotStart, slotStart, type Candle, type KbarSlot } from '../domain/kbar.js';
+import { mergeCandles } from '../domain/candles.js';
+import { earlierSlotStart, SLOT_KLINE_TYPES, slotStart, type Candle, type KbarSlot } from '../domain/kbar.js';
 import { candleProgress } from '../storage/candles.js';
 import type { Database } from '../storage/database.js';
 import type { CandleService } from './candles.js';
@@ -25,24 +25,6 @@ export class CandleRangeError extends Error {
     super(message);
     this.name = 'CandleRangeError';
   }
-}
-
-/** LBank's kbar slots as kline types; a year is twelve month candles. */
-const SLOT_TYPES: Record<Exclude<KbarSlot, 'year'>, KlineType> = {
-  '1min': 'minute1',
-  '5min': 'minute5',
-  '15min': 'minute15',
-  '30min': 'minute30',
-  '1hr': 'hour1',
-  '4hr': 'hour4',
-  day: 'day1',
-  week: 'week1',
-  month: 'month1',
-};
-
-function asKbar(candle: StoredCandle): Candle {
-  const { start, open, high, low, close, volume } = candle;
-  return { start, open, high, low, close, volume, turnover: candle.quoteVolume, count: candle.trades };
 }
 
 /** How often a read is tried again when an engine commits between its reads. */
@@ -72,15 +54,15 @@ export class StoredCandleSource implements CandleSource {
 
   async #read(symbol: string, slot: KbarSlot, fromMs: number, size: number): Promise<Candle[]> {
     const fromSeconds = Math.floor(fromMs / 1000);
-    if (slot !== 'year') return (await this.candles.klines(symbol, SLOT_TYPES[slot], fromSeconds, size)).map(asKbar);
+    if (slot !== 'year') return this.candles.klines(symbol, SLOT_KLINE_TYPES[slot], fromSeconds, size);
     const months = await this.candles.klines(symbol, 'month1', Math.floor(slotStart('year', fromMs) / 1000), size * 12);
-    const years = new Map<number, StoredCandle>();
+    const years = new Map<number, Candle>();
     for (const month of months) {
       const start = slotStart('year', month.start);
       const year = years.get(start);
       years.set(start, year ? mergeCandles(year, month) : { ...month, start });
     }
-    return [...years.values()].map(asKbar);
+    return [...years.values()];
   }
 }
 

@@ -18,7 +18,7 @@ function tick(stats: TickStats) {
 }
 
 function kbar(candle: Candle, slot: string) {
-  return { t: lbankDateTime(candle.start), o: num(candle.open), h: num(candle.high), l: num(candle.low), c: num(candle.close), v: num(candle.volume), a: num(candle.turnover), n: candle.count, slot };
+  return { t: lbankDateTime(candle.start), o: num(candle.open), h: num(candle.high), l: num(candle.low), c: num(candle.close), v: num(candle.volume), a: num(candle.quoteVolume), n: candle.trades, slot };
 }
 
 function trade(t: PublicTrade) {
@@ -102,7 +102,7 @@ export function replyFrame(reply: RequestReply, now: number): string {
       return toJson({ tick: tick(reply.stats), type: 'tick', pair: reply.pair, SERVER, TS });
     case 'kbar':
       return toJson({
-        records: reply.candles.map((c) => [Math.floor(c.start / 1000), num(c.open), num(c.high), num(c.low), num(c.close), num(c.volume), num(c.turnover), c.count]),
+        records: reply.candles.map((c) => [Math.floor(c.start / 1000), num(c.open), num(c.high), num(c.low), num(c.close), num(c.volume), num(c.quoteVolume), c.trades]),
         columns: ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'turnover', 'count'],
         SERVER,
         count: reply.candles.length,
