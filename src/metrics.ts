@@ -20,6 +20,9 @@ export function statementKind(sql: string): string {
   return STATEMENTS.has(word) ? word : 'other';
 }
 
+/** Statement texts whose series are kept found (beyond, a series is looked up at each statement). */
+const MAX_QUERY_SERIES = 2000;
+
 export class Metrics {
   readonly registry = new Registry();
   /** The URL of the metrics' own listener once it listens (KEYGATE_METRICS_PORT). */
@@ -211,8 +214,18 @@ export class Metrics {
 
   /** A statement's duration as the query builder reports it. */
   observeQuery(pool: string, sql: string, milliseconds: number, failed: boolean): void {
-    this.queryDuration.observe({ pool, statement: statementKind(sql), result: failed ? 'error' : 'ok' }, milliseconds / 1000);
+    // By the statement's text: the application's statements are a fixed set, each found once.
+    const key = `${pool} ${failed ? 'error' : 'ok'} ${sql}`;
+    let series = this.#querySeries.get(key);
+    if (!series) {
+      series = this.queryDuration.labels({ pool, statement: statementKind(sql), result: failed ? 'error' : 'ok' });
+      // Statements built with a varying number of values (batches) could make many texts: bounded.
+      if (this.#querySeries.size < MAX_QUERY_SERIES) this.#querySeries.set(key, series);
+    }
+    series.observe(milliseconds / 1000);
   }
+
+  readonly #querySeries = new Map<string, { observe(value: number): void }>();
 
   /** Times a Redis round trip. */
   async timeRedis<T>(command: string, run: () => Promise<T>): Promise<T> {
