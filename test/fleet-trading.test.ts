@@ -8,7 +8,7 @@ import { LbankClient } from '../src/client/index.js';
 import { Decimal } from '../src/domain/ledger.js';
 import { ledgerTotals } from '../src/storage/ledger.js';
 import { expectCandlesMatchTrades } from './support/exchange.js';
-import { startFleet, type Fleet, type FleetServer } from './support/fleet.js';
+import { serverIdOf, startFleet, until, type Fleet, type FleetServer } from './support/fleet.js';
 
 interface Funded {
   userId: number;
@@ -28,23 +28,6 @@ async function holders(fleet: Fleet): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.symbol, r.holder]));
 }
 
-function serverIdOf(server: FleetServer): string {
-  for (const line of server.logs) {
-    const match = /"serverId":"([0-9a-f-]{36})"/.exec(line);
-    if (match) return match[1]!;
-  }
-  throw new Error(`${server.name} logged no serverId`);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function expectLedgerBalanced(fleet: Fleet): Promise<void> {
   const { held, broughtIn } = await ledgerTotals(fleet.admin.database.db);

@@ -8,28 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient } from '../src/client/index.js';
 import { DEFAULT_CATALOGUE } from '../src/domain/markets.js';
-import { startFleet, type Fleet, type FleetServer } from './support/fleet.js';
+import { serverIdOf, startFleet, until, type Fleet, type FleetServer } from './support/fleet.js';
 import { signedPost } from './support/requests.js';
 import { openSocket, type TestSocket } from './support/ws.js';
 import { ccxtProSuite } from './support/ws-ccxt-suite.js';
 
-function serverIdOf(server: FleetServer): string {
-  for (const line of server.logs) {
-    const match = /"serverId":"([0-9a-f-]{36})"/.exec(line);
-    if (match) return match[1]!;
-  }
-  throw new Error(`${server.name} logged no serverId`);
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Started {
   fleet: Fleet;
@@ -54,7 +37,7 @@ function fleetOnce(): Promise<Started> {
     const market = await until('a usdt market to run on the second server', async () => {
       const rows = await fleet.admin.database.db.selectFrom('market_leases').select(['symbol', 'holder']).execute();
       return rows.find((r) => r.holder === onB && r.symbol.endsWith('_usdt'))?.symbol;
-    });
+    }, 15_000);
     return { fleet, a, b, market, dir };
   })();
   return started;

@@ -180,3 +180,23 @@ export async function ownRedis(): Promise<OwnRedis> {
   await redis.start();
   return redis;
 }
+
+/** The server id a fleet server logged at start (which markets' leases name it by). */
+export function serverIdOf(server: FleetServer): string {
+  for (const line of server.logs) {
+    const match = /"serverId":"([0-9a-f-]{36})"/.exec(line);
+    if (match) return match[1]!;
+  }
+  throw new Error(`${server.name} logged no serverId`);
+}
+
+/** Polls `probe` every 50 ms until it gives a value, or fails after `ms`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
