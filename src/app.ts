@@ -20,6 +20,7 @@ import { EmailCodeService } from './services/email-codes.js';
 import { ExchangeService } from './services/exchange.js';
 import { LocalBus, type EventBus } from './services/event-bus.js';
 import { PostgresBus } from './storage/postgres-bus.js';
+import { RedisBus } from './storage/redis-bus.js';
 import { WithdrawalService } from './services/withdrawals.js';
 import { KeyDirectory } from './services/key-directory.js';
 import { KeyLifecycleService } from './services/key-lifecycle.js';
@@ -76,7 +77,7 @@ export interface App {
   subscribeKeys: SubscribeKeyService;
   /** The WebSocket API's streams (listening to the bus once the server starts them). */
   streams: StreamHub;
-  /** The exchange's bus (in-process, or PostgreSQL's LISTEN/NOTIFY for a fleet). */
+  /** The exchange's bus (in-process, or Redis pub/sub or PostgreSQL's LISTEN/NOTIFY for a fleet). */
   bus: EventBus;
   /** true once the server is stopping: /readyz says so, so that a load balancer sends no more. */
   draining: boolean;
@@ -120,10 +121,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (shared) await shared.connect(now()).catch(() => undefined);
   const publicLimits = new RollingWindowCounter();
   // The bus that wakes markets' engines and carries what they did (and balance and key changes, for
-  // the WebSocket streams): in-process on a lone SQLite server, PostgreSQL's LISTEN/NOTIFY between
-  // the servers of a fleet.
+  // the WebSocket streams): in-process on a lone SQLite server; between the servers of a fleet, Redis
+  // pub/sub when the fleet has a Redis, PostgreSQL's LISTEN/NOTIFY otherwise.
   let bus: EventBus = new LocalBus();
-  if (database.url) {
+  if (database.url && config.redisUrl) {
+    const redisBus = new RedisBus(config.redisUrl, `${config.redisPrefix}bus:`, logger);
+    await redisBus.start();
+    bus = redisBus;
+  } else if (database.url) {
     const postgresBus = new PostgresBus(database.url, database.relaxedDb, logger);
     await postgresBus.start();
     bus = postgresBus;

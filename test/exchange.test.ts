@@ -142,6 +142,27 @@ describe.each(DATABASE_KINDS)('sandbox exchange on %s', (kind) => {
     await other.client.call('supplement/cancel_order', { symbol: 'btc_usdt', origClientOrderId: 'grid-1' });
   });
 
+  it('decides every order of a batch on its own: funds in arrival order, one use of a custom id', async () => {
+    // 20 concurrent requests share a commit; 10 USDT pays for exactly 3 buys of 3 USDT each.
+    const t = await trader(keygate, { usdt: '10' });
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        place(t, { type: 'buy', price: '30', amount: '0.1', ...(i % 2 === 0 ? { custom_id: 'same' } : {}) }).then(
+          () => 0,
+          (error: unknown) => (error instanceof LbankApiError ? error.code : -1),
+        ),
+      ),
+    );
+    expect(outcomes.filter((c) => c === 0)).toHaveLength(3);
+    expect(outcomes.filter((c) => c !== 0).every((c) => c === 10016 || c === 10036)).toBe(true);
+    // At most one of the orders that share the custom id is stored.
+    expect(await balance(keygate, t, 'usdt')).toEqual({ available: '1', frozen: '9' });
+    const stored = await keygate.app.database.db.selectFrom('orders').select(['custom_id']).where('user_id', '=', t.userId).execute();
+    expect(stored).toHaveLength(3);
+    expect(stored.filter((o) => o.custom_id === 'same').length).toBeLessThanOrEqual(1);
+    await t.client.call('supplement/cancel_order_by_symbol', { symbol: 'btc_usdt' });
+  });
+
   it('validates without placing, and places batches order by order', async () => {
     const t = await trader(keygate, { usdt: '1000' });
     expect(await t.client.call('supplement/create_order_test', { symbol: 'btc_usdt', type: 'buy', price: '100', amount: '1' })).toMatchObject({ order_id: null });

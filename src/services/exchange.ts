@@ -26,7 +26,7 @@ import type { EventBus } from './event-bus.js';
 import { ExchangeError } from './exchange-errors.js';
 import { DEFAULT_FEE_RATE } from './market-engine.js';
 import { MarketLeases } from './market-leases.js';
-import { OrderIntake } from './order-intake.js';
+import { OrderIntake, type PlacedOrder } from './order-intake.js';
 
 export { ExchangeError, type ExchangeErrorCode } from './exchange-errors.js';
 export { DEFAULT_FEE_RATE } from './market-engine.js';
@@ -96,7 +96,7 @@ export class ExchangeService {
     return checkOrder(market, request.type, request.price, request.amount, this.scaleOf(marketAssets(market.symbol).quote));
   }
 
-  async placeOrder(userId: number, request: PlaceOrderRequest): Promise<OrderRow> {
+  async placeOrder(userId: number, request: PlaceOrderRequest): Promise<PlacedOrder> {
     const market = this.market(request.symbol);
     return this.#intake.place(userId, market, this.check(request), request.customId);
   }

@@ -6,13 +6,13 @@
 // nothing.
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
-import { Decimal, LedgerError } from '../domain/ledger.js';
+import { Decimal } from '../domain/ledger.js';
 import { OrderBook, type Fill, type MatchPlan } from '../domain/matching.js';
 import { marketAssets, type Market } from '../domain/markets.js';
 import { isFinal, OrderStatus, parseOrderType, type OrderIntent } from '../domain/orders.js';
 import type { Metrics } from '../metrics.js';
 import { DeferredWrites } from '../storage/batch-writer.js';
-import type { Database } from '../storage/database.js';
+import type { Database, Dialect } from '../storage/database.js';
 import {
   findFeeRatesOf,
   holdsMarketLease,
@@ -21,7 +21,7 @@ import {
   listWaitingOrders,
   deleteOrderCancels,
   findOrdersByIds,
-  updateOrderProgress,
+  updateOrdersProgress,
   writeMarketDepth,
   type OrderRow,
 } from '../storage/exchange.js';
@@ -51,28 +51,18 @@ export class FencedOffError extends Error {
  * The balance changes of a batch, summed per account and asset so that each balance row is written
  * once; every change is still journaled on its own.
  */
-export class BalanceDeltas {
-  readonly #sums = new Map<string, { userId: number; asset: string; available: Decimal; frozen: Decimal; required?: Decimal }>();
+class BalanceDeltas {
+  readonly #sums = new Map<string, { userId: number; asset: string; available: Decimal; frozen: Decimal }>();
 
   constructor(private readonly deferred: DeferredWrites) {}
 
-  #entry(userId: number, asset: string) {
-    const id = `${userId}:${asset}`;
+  add(change: BalanceChange): void {
+    const id = `${change.userId}:${change.asset}`;
     let entry = this.#sums.get(id);
     if (!entry) {
-      entry = { userId, asset, available: ZERO, frozen: ZERO };
+      entry = { userId: change.userId, asset: change.asset, available: ZERO, frozen: ZERO };
       this.#sums.set(id, entry);
     }
-    return entry;
-  }
-
-  /** The available amount the account must hold before any change (what an order freezes). */
-  requireAvailable(userId: number, asset: string, amount: Decimal): void {
-    this.#entry(userId, asset).required = amount;
-  }
-
-  add(change: BalanceChange): void {
-    const entry = this.#entry(change.userId, change.asset);
     entry.available = entry.available.plus(change.availableDelta);
     entry.frozen = entry.frozen.plus(change.frozenDelta);
     this.deferred.journal.push(change);
@@ -82,19 +72,11 @@ export class BalanceDeltas {
     return [...this.#sums.values()].map((e) => ({ userId: e.userId, asset: e.asset }));
   }
 
-  async write(trx: Transaction<Schema>, insufficient?: (asset: string, needed: string) => Error): Promise<void> {
+  async write(trx: Transaction<Schema>, dialect: Dialect): Promise<void> {
     const deltas = [...this.#sums.values()]
-      .filter((e) => e.required !== undefined || !e.available.isZero() || !e.frozen.isZero())
-      .map((e) => ({ userId: e.userId, asset: e.asset, availableDelta: e.available, frozenDelta: e.frozen, requiredAvailable: e.required }));
-    try {
-      await writeBalances(trx, deltas);
-    } catch (error) {
-      if (insufficient && error instanceof LedgerError && error.rule === 'insufficient_balance') {
-        const short = deltas.find((d) => d.requiredAvailable !== undefined);
-        throw insufficient(short?.asset ?? '', short?.requiredAvailable?.toFixed() ?? '');
-      }
-      throw error;
-    }
+      .filter((e) => !e.available.isZero() || !e.frozen.isZero())
+      .map((e) => ({ userId: e.userId, asset: e.asset, availableDelta: e.available, frozenDelta: e.frozen }));
+    await writeBalances(trx, dialect, deltas);
   }
 }
 
@@ -246,11 +228,13 @@ export class MarketEngine {
         // Cancellations after the orders of the batch: a cancellation can only follow its order.
         const cancelled = cancels.length > 0 ? await findOrdersByIds(trx, cancels.map((c) => c.order_id)) : [];
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
-        for (const row of touched.values()) await updateOrderProgress(trx, row.order_id, row);
-        await balances.write(trx);
-        tradeIds = await deferred.flush(trx, database.dialect);
+        await updateOrdersProgress(trx, [...touched.values()]);
+        // The engine caught its candles up before matching, and it alone writes the market's trades.
+        tradeIds = await deferred.flush(trx, database.dialect, () => this.#candlesReady);
         if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
         report.depthVersion = await writeMarketDepth(trx, this.symbol, this.book.depth(DEPTH_LEVELS), at);
+        // Last: the balances are rows that intake on every server locks too, so they stay locked the least.
+        await balances.write(trx, database.dialect);
         for (const row of touched.values()) {
           report.orders.push({ orderId: row.order_id, userId: row.user_id, status: row.status });
           // Only orders still open are touched, so a final status here is a change made by this batch.

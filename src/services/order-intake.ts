@@ -5,16 +5,17 @@
 // a request that the engine applies in turn, so that only the engine ever changes a resting order.
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { Decimal } from '../domain/ledger.js';
 import { marketAssets, type Market } from '../domain/markets.js';
 import type { Metrics } from '../metrics.js';
 import { frozenFor, isFinal, OrderStatus, type OrderIntent } from '../domain/orders.js';
-import { BatchWriter, type DeferredWrites } from '../storage/batch-writer.js';
+import { BatchConflict, BatchWriter, type Settled } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
-import { customIdTaken, findUserOrder, insertOrder, requestOrderCancel, type OrderRow } from '../storage/exchange.js';
+import { findUserOrder, insertOrders, requestOrderCancel, takenCustomIds, type NewOrder, type OrderRow } from '../storage/exchange.js';
+import { balanceIn, insertJournal, lockBalances, storeBalances, type JournalEntry } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
-import { BUS_CHANNELS, publishBalanceTouches, type EngineReport, type EventBus } from './event-bus.js';
+import { BUS_CHANNELS, publishBalanceTouches, type BalanceTouch, type EngineReport, type EventBus } from './event-bus.js';
 import { ExchangeError } from './exchange-errors.js';
-import { BalanceDeltas } from './market-engine.js';
 
 /**
  * How long an answer waits for the engine. Past it the order is still durable and will be matched
@@ -24,9 +25,24 @@ export const ENGINE_WAIT_MS = 3000;
 
 type Outcome = EngineReport['done'][number];
 
+/**
+ * What placing an order answers (LBank answers its id): the order is stored, and the engine has
+ * taken it unless it did not answer within ENGINE_WAIT_MS; orders_info tells the rest.
+ */
+export type PlacedOrder = Pick<OrderRow, 'order_id' | 'symbol' | 'custom_id'>;
+
+/** An order as intake stores it, with what it freezes. */
+interface Placement {
+  order: NewOrder;
+  frozen: { asset: string; amount: Decimal };
+}
+
 export class OrderIntake {
-  readonly #writer: BatchWriter;
+  readonly #writer: BatchWriter<Placement, OrderRow>;
   readonly #waiters = new Map<string, Array<(outcome: Outcome | undefined) => void>>();
+  readonly #wakes = new Set<string>();
+  readonly #touches = new Map<string, BalanceTouch>();
+  #announcing = false;
 
   constructor(
     private readonly database: Database,
@@ -35,30 +51,30 @@ export class OrderIntake {
     private readonly now: () => number,
     private readonly metrics: Metrics,
   ) {
-    this.#writer = new BatchWriter(database.db, database.dialect, 256, async () => undefined);
+    this.#writer = new BatchWriter(database.db, 256, (trx, batch) => this.#store(trx, batch));
     bus.subscribe(BUS_CHANNELS.engine, (payload) => {
       const report = JSON.parse(payload) as EngineReport;
       for (const outcome of report.done) this.#settle(outcome.orderId, outcome);
     });
   }
 
-  async place(userId: number, market: Market, intent: OrderIntent, customId: string | undefined): Promise<OrderRow> {
+  async place(userId: number, market: Market, intent: OrderIntent, customId: string | undefined): Promise<PlacedOrder> {
     const orderId = randomUUID();
     // Waiting starts before the commit: the engine may take the order the moment it is committed.
     const word = this.#wait(orderId);
     let placed: OrderRow;
     try {
-      placed = await this.#writer.submit((trx, deferred) => this.#store(trx, deferred, orderId, userId, market, intent, customId));
+      placed = await this.#writer.submit(this.#placement(orderId, userId, market, intent, customId));
     } catch (error) {
       this.#settle(orderId, undefined);
       throw error;
     }
     this.metrics.ordersPlaced.inc({ market: market.symbol });
     this.#wake(market.symbol);
-    publishBalanceTouches(this.bus, [{ userId, asset: placed.frozen_asset }]);
+    this.#touched({ userId, asset: placed.frozen_asset });
     const outcome = await word;
     if (outcome?.refused === 'post_only_would_take') throw new ExchangeError('post_only_would_take', 'A post-only (maker) order would have taken liquidity, so it was cancelled unfilled');
-    return (await findUserOrder(this.database.db, userId, { orderId: placed.order_id })) ?? placed;
+    return { order_id: placed.order_id, symbol: placed.symbol, custom_id: placed.custom_id };
   }
 
   /** Asks the engine to cancel; answers with the order once cancelled, or as cancelling (4) if the engine is slow. */
@@ -106,17 +122,10 @@ export class OrderIntake {
     return outcome || isFinal(now.status) ? now : { ...now, status: OrderStatus.cancelling };
   }
 
-  async #store(trx: Transaction<Schema>, deferred: DeferredWrites, orderId: string, userId: number, market: Market, intent: OrderIntent, customId: string | undefined): Promise<OrderRow> {
-    if (customId && (await customIdTaken(trx, userId, customId))) {
-      throw new ExchangeError('duplicate_custom_id', `custom_id ${customId.slice(0, 40)} is already used by another of your orders`);
-    }
+  #placement(orderId: string, userId: number, market: Market, intent: OrderIntent, customId: string | undefined): Placement {
     const at = this.now();
     const frozen = frozenFor(market, intent, this.scaleOf(marketAssets(market.symbol).quote));
-    const balances = new BalanceDeltas(deferred);
-    balances.requireAvailable(userId, frozen.asset, frozen.amount);
-    balances.add({ userId, asset: frozen.asset, availableDelta: frozen.amount.neg(), frozenDelta: frozen.amount, reason: 'order_freeze', refType: 'order', refId: orderId, at });
-    await balances.write(trx, (asset, needed) => new ExchangeError('insufficient_balance', `Insufficient ${asset} balance: the order needs ${needed}`));
-    return insertOrder(trx, {
+    const order: NewOrder = {
       order_id: orderId,
       user_id: userId,
       symbol: market.symbol,
@@ -134,7 +143,68 @@ export class OrderIntake {
       created_at: at,
       updated_at: at,
       matched: 0,
+    };
+    return { order, frozen };
+  }
+
+  /**
+   * Stores a batch of orders in a few statements whatever its size: the balances they freeze are
+   * locked and read at once, each order is checked in arrival order against what the orders before
+   * it left, and the accepted orders, their balances and their journal entries are written a
+   * statement each. A refused order leaves nothing behind.
+   */
+  async #store(trx: Transaction<Schema>, batch: readonly Placement[]): Promise<Array<Settled<OrderRow>>> {
+    const settled = new Array<Settled<OrderRow> | undefined>(batch.length);
+    const withCustomId = batch.filter((p) => p.order.custom_id !== null);
+    const taken = withCustomId.length > 0 ? await takenCustomIds(trx, withCustomId.map((p) => ({ userId: p.order.user_id, customId: p.order.custom_id! }))) : new Set<string>();
+    const read = await lockBalances(trx, this.database.dialect, batch.map((p) => ({ userId: p.order.user_id, asset: p.frozen.asset })));
+    const balances = new Map<string, { userId: number; asset: string; available: Decimal; frozen: Decimal }>();
+    const accepted: Placement[] = [];
+    batch.forEach((placement, i) => {
+      const { order, frozen } = placement;
+      const customKey = `${order.user_id}:${order.custom_id}`;
+      if (order.custom_id !== null && taken.has(customKey)) {
+        settled[i] = { refused: new ExchangeError('duplicate_custom_id', `custom_id ${order.custom_id.slice(0, 40)} is already used by another of your orders`) };
+        return;
+      }
+      const key = `${order.user_id}:${frozen.asset}`;
+      let balance = balances.get(key);
+      if (!balance) {
+        const stored = balanceIn(read, order.user_id, frozen.asset);
+        balance = { userId: order.user_id, asset: frozen.asset, available: new Decimal(stored.available), frozen: new Decimal(stored.frozen) };
+      }
+      if (balance.available.lt(frozen.amount)) {
+        settled[i] = { refused: new ExchangeError('insufficient_balance', `Insufficient ${frozen.asset} balance: the order needs ${frozen.amount.toFixed()}`) };
+        return;
+      }
+      balance.available = balance.available.minus(frozen.amount);
+      balance.frozen = balance.frozen.plus(frozen.amount);
+      balances.set(key, balance);
+      if (order.custom_id !== null) taken.add(customKey);
+      accepted.push(placement);
     });
+    if (accepted.length > 0) {
+      const rows = await insertOrders(trx, accepted.map((p) => p.order));
+      // A custom id taken by a concurrent batch (on another server) since it was looked up: run again.
+      if (rows.length < accepted.length) throw new BatchConflict('a custom_id');
+      await storeBalances(trx, [...balances.values()].map((b) => ({ userId: b.userId, asset: b.asset, available: b.available.toFixed(), frozen: b.frozen.toFixed() })));
+      const journal: JournalEntry[] = accepted.map(({ order, frozen }) => ({
+        userId: order.user_id,
+        asset: frozen.asset,
+        availableDelta: frozen.amount.neg(),
+        frozenDelta: frozen.amount,
+        reason: 'order_freeze',
+        refType: 'order',
+        refId: order.order_id,
+        at: order.created_at,
+      }));
+      await insertJournal(trx, journal);
+      const byId = new Map(rows.map((r) => [r.order_id, r]));
+      batch.forEach((p, i) => {
+        if (!settled[i]) settled[i] = { value: byId.get(p.order.order_id)! };
+      });
+    }
+    return settled as Array<Settled<OrderRow>>;
   }
 
   /** The engine's word on this order, or undefined if it does not come within ENGINE_WAIT_MS. */
@@ -150,9 +220,31 @@ export class OrderIntake {
     });
   }
 
-  /** Tells the market's engine, wherever it runs, that work waits (it also polls, should this be lost). */
+  /**
+   * Tells the market's engine, wherever it runs, that work waits (it also polls, should this be lost).
+   * The orders of one commit are answered in one turn: one message per market, not one per order.
+   */
   #wake(symbol: string): void {
-    void this.bus.publish(BUS_CHANNELS.intake, symbol).catch(() => undefined);
+    this.#wakes.add(symbol);
+    this.#announceSoon();
+  }
+
+  /** Tells every server that a balance changed, with the others of the same turn. */
+  #touched(touch: BalanceTouch): void {
+    this.#touches.set(`${touch.userId}:${touch.asset}`, touch);
+    this.#announceSoon();
+  }
+
+  #announceSoon(): void {
+    if (this.#announcing) return;
+    this.#announcing = true;
+    setImmediate(() => {
+      this.#announcing = false;
+      for (const symbol of this.#wakes) void this.bus.publish(BUS_CHANNELS.intake, symbol).catch(() => undefined);
+      publishBalanceTouches(this.bus, [...this.#touches.values()]);
+      this.#wakes.clear();
+      this.#touches.clear();
+    });
   }
 
   #settle(orderId: string, outcome: Outcome | undefined): void {

@@ -146,8 +146,9 @@ export class WithdrawalService {
       const total = new Decimal(locked.amount).plus(locked.fee);
       const ref = { refType: 'withdrawal', refId: String(locked.id), at };
       if (outcome === 'completed') {
-        await changeBalance(trx, { userId: locked.user_id, asset: locked.asset, availableDelta: new Decimal(0), frozenDelta: total.neg(), reason: 'withdrawal', ...ref });
+        // Fee income before the balance, as the engines lock them, so that the two never deadlock.
         await addFeeIncome(trx, this.database.dialect, locked.asset, new Decimal(locked.fee));
+        await changeBalance(trx, { userId: locked.user_id, asset: locked.asset, availableDelta: new Decimal(0), frozenDelta: total.neg(), reason: 'withdrawal', ...ref });
       } else {
         await changeBalance(trx, { userId: locked.user_id, asset: locked.asset, availableDelta: total, frozenDelta: total.neg(), reason: `withdrawal_${outcome}`, ...ref });
       }

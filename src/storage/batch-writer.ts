@@ -1,5 +1,5 @@
 // Group commit: writes submitted while a transaction is being committed are gathered and committed
-// together, each inside a savepoint of its own so that one failing write undoes only itself.
+// together, by work that takes the whole batch at once (a statement per kind of row, not per write).
 // A caller's promise resolves only after its transaction has committed (an acknowledged write is
 // durable), and the commit — the fsync — is shared by the whole batch.
 import type { Kysely, Transaction } from 'kysely';
@@ -28,10 +28,13 @@ export class DeferredWrites {
     for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
   }
 
-  /** Writes everything gathered; returns the ids of the trades, in order. */
-  async flush(trx: Kysely<Schema>, dialect: Dialect): Promise<number[]> {
+  /**
+   * Writes everything gathered; returns the ids of the trades, in order. `candlesCaughtUp` answers for
+   * a market whose writer knows (its engine), sparing the query that finds out.
+   */
+  async flush(trx: Kysely<Schema>, dialect: Dialect, candlesCaughtUp?: (symbol: string) => boolean): Promise<number[]> {
     await insertJournal(trx, this.journal);
-    const tradeIds = await insertTrades(trx, this.trades);
+    const tradeIds = await insertTrades(trx, this.trades, candlesCaughtUp);
     // In one order everywhere, so that two batches adding to the same assets never wait on each other.
     for (const asset of [...this.feeIncome.keys()].sort()) await addFeeIncome(trx, dialect, asset, this.feeIncome.get(asset)!);
     return tradeIds;
@@ -41,35 +44,49 @@ export class DeferredWrites {
 /** How often a batch that PostgreSQL aborted for a deadlock or a serialisation failure is tried. */
 const MAX_ATTEMPTS = 3;
 
+/** Thrown by a batch that met a concurrent batch's write (a unique key taken meanwhile): it runs again. */
+export class BatchConflict extends Error {
+  constructor(what: string) {
+    super(`A concurrent transaction wrote ${what} first`);
+    this.name = 'BatchConflict';
+  }
+}
+
 function isTransient(error: unknown): boolean {
+  if (error instanceof BatchConflict) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return code === '40P01' || code === '40001';
 }
 
-type Work = (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<unknown>;
+/** What a batch decided for one item: its value, or why it was refused (the rest commit regardless). */
+export type Settled<R> = { value: R } | { refused: unknown };
 
-interface Pending {
-  work: Work;
-  resolve: (value: unknown) => void;
+/**
+ * Writes a whole batch in the caller's transaction and settles every item, in order. Refusing an
+ * item must leave nothing of it written; throwing fails (or, if transient, reruns) the whole batch.
+ */
+export type BatchWork<I, R> = (trx: Transaction<Schema>, items: readonly I[]) => Promise<Array<Settled<R>>>;
+
+interface Pending<I, R> {
+  item: I;
+  resolve: (value: R) => void;
   reject: (error: unknown) => void;
 }
 
-export class BatchWriter {
-  #queue: Pending[] = [];
+export class BatchWriter<I, R> {
+  #queue: Array<Pending<I, R>> = [];
   #running = false;
 
   constructor(
     private readonly db: Kysely<Schema>,
-    private readonly dialect: Dialect,
     private readonly maxBatch: number,
-    /** Called when a whole batch fails to commit, so that in-memory state can be rebuilt. */
-    private readonly onBatchLost: (error: unknown) => Promise<void>,
+    private readonly work: BatchWork<I, R>,
   ) {}
 
-  /** Runs work serially with all other submitted work, and resolves once it is committed. */
-  submit<T>(work: (trx: Transaction<Schema>, deferred: DeferredWrites) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+  /** Writes the item with the others submitted meanwhile, and resolves once it is committed. */
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
       // Started from a later turn of the event loop, so that requests read in this one join the batch.
       if (!this.#running) {
         this.#running = true;
@@ -98,41 +115,20 @@ export class BatchWriter {
     }
   }
 
-  async #commit(batch: Pending[], attempt = 1): Promise<void> {
-    const done: Array<{ item: Pending; value: unknown }> = [];
-    const refused = new Set<Pending>();
-    const deferred = new DeferredWrites();
-    let trx;
+  async #commit(batch: Array<Pending<I, R>>, attempt = 1): Promise<void> {
+    let settled: Array<Settled<R>>;
     try {
-      trx = await this.db.startTransaction().execute();
-      for (const item of batch) {
-        const point = await trx.savepoint('work').execute();
-        const own = new DeferredWrites();
-        try {
-          const value = await item.work(point, own);
-          await point.releaseSavepoint('work').execute();
-          own.mergeInto(deferred);
-          done.push({ item, value });
-        } catch (error) {
-          // A deadlock or serialisation failure is the batch's, not the work's: the batch runs again.
-          if (isTransient(error)) throw error;
-          await point.rollbackToSavepoint('work').execute();
-          await point.releaseSavepoint('work').execute();
-          refused.add(item);
-          item.reject(error);
-        }
-      }
-      await deferred.flush(trx, this.dialect);
-      await trx.commit().execute();
+      settled = await this.db.transaction().execute((trx) => this.work(trx, batch.map((p) => p.item)));
     } catch (error) {
-      if (trx) await trx.rollback().execute().catch(() => undefined);
-      await this.onBatchLost(error).catch(() => undefined);
-      // Nothing of the batch was committed: what was not refused on its own merits runs again, or fails.
-      const unsettled = batch.filter((item) => !refused.has(item));
-      if (isTransient(error) && attempt < MAX_ATTEMPTS) return this.#commit(unsettled, attempt + 1);
-      for (const item of unsettled) item.reject(error);
+      // Nothing of the batch was committed: it runs again, or every item fails.
+      if (isTransient(error) && attempt < MAX_ATTEMPTS) return this.#commit(batch, attempt + 1);
+      for (const pending of batch) pending.reject(error);
       return;
     }
-    for (const { item, value } of done) item.resolve(value);
+    batch.forEach((pending, i) => {
+      const outcome = settled[i]!;
+      if ('value' in outcome) pending.resolve(outcome.value);
+      else pending.reject(outcome.refused);
+    });
   }
 }

@@ -10,15 +10,49 @@ export type OrderRow = Selectable<Schema['orders']>;
 export type TradeRow = Selectable<Schema['trades']>;
 export type NewOrder = Omit<OrderRow, 'id'>;
 
-export async function insertOrder(trx: Kysely<Schema>, order: NewOrder): Promise<OrderRow> {
-  return trx.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
+/**
+ * Inserts orders, many to a statement; returns the rows stored. An order whose custom id the account
+ * already uses is not stored (and not returned).
+ */
+export async function insertOrders(trx: Kysely<Schema>, orders: readonly NewOrder[]): Promise<OrderRow[]> {
+  const stored: OrderRow[] = [];
+  for (let i = 0; i < orders.length; i += 200) {
+    stored.push(
+      ...(await trx
+        .insertInto('orders')
+        .values(orders.slice(i, i + 200))
+        .onConflict((oc) => oc.columns(['user_id', 'custom_id']).doNothing())
+        .returningAll()
+        .execute()),
+    );
+  }
+  return stored;
+}
+
+/** Which of these (account, custom id) pairs an order already uses, as `userId:customId`. */
+export async function takenCustomIds(db: Kysely<Schema>, wanted: ReadonlyArray<{ userId: number; customId: string }>): Promise<Set<string>> {
+  if (wanted.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('orders')
+    .select(['user_id', 'custom_id'])
+    .where((eb) => eb.or(wanted.map((w) => eb.and([eb('user_id', '=', w.userId), eb('custom_id', '=', w.customId)]))))
+    .execute();
+  return new Set(rows.map((r) => `${r.user_id}:${r.custom_id}`));
 }
 
 export type OrderProgress = Pick<OrderRow, 'executed_qty' | 'executed_quote' | 'remaining_qty' | 'frozen_remaining' | 'status' | 'updated_at' | 'matched'>;
 
-export async function updateOrderProgress(trx: Kysely<Schema>, orderId: string, progress: OrderProgress): Promise<void> {
-  const { executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at, matched } = progress;
-  await trx.updateTable('orders').set({ executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at, matched }).where('order_id', '=', orderId).execute();
+/** Writes the progress of many orders, 200 to a statement. */
+export async function updateOrdersProgress(trx: Kysely<Schema>, orders: ReadonlyArray<OrderProgress & { order_id: string }>): Promise<void> {
+  for (let i = 0; i < orders.length; i += 200) {
+    const rows = orders
+      .slice(i, i + 200)
+      .map((o) => sql`(${o.order_id}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER))`);
+    await sql`WITH v(order_id, executed_qty, executed_quote, remaining_qty, frozen_remaining, status, updated_at, matched) AS (VALUES ${sql.join(rows)})
+      UPDATE orders SET executed_qty = v.executed_qty, executed_quote = v.executed_quote, remaining_qty = v.remaining_qty,
+        frozen_remaining = v.frozen_remaining, status = v.status, updated_at = v.updated_at, matched = v.matched
+      FROM v WHERE orders.order_id = v.order_id`.execute(trx);
+  }
 }
 
 export async function findOrdersByIds(db: Kysely<Schema>, orderIds: string[]): Promise<OrderRow[]> {
@@ -119,10 +153,6 @@ export async function findUserOrder(db: Kysely<Schema>, userId: number, ref: { o
   return query.executeTakeFirst();
 }
 
-export async function customIdTaken(db: Kysely<Schema>, userId: number, customId: string): Promise<boolean> {
-  return (await db.selectFrom('orders').select('id').where('user_id', '=', userId).where('custom_id', '=', customId).executeTakeFirst()) !== undefined;
-}
-
 const OPEN = [OrderStatus.unfilled, OrderStatus.partiallyFilled];
 
 /** Every resting order of a market, in arrival order: what the in-memory book is rebuilt from. */
@@ -220,7 +250,7 @@ export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Pro
  * existed) has the trades written only; its engine folds them in with the rest when it starts.
  * Returns the trades' ids, in the order given.
  */
-export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>): Promise<number[]> {
+export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Omit<TradeRow, 'id'>>, caughtUp?: (symbol: string) => boolean): Promise<number[]> {
   const ids = new Array<number>(trades.length);
   const bySymbol = new Map<string, number[]>();
   trades.forEach((trade, i) => {
@@ -229,7 +259,7 @@ export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Om
     bySymbol.set(trade.symbol, list);
   });
   for (const [symbol, indexes] of bySymbol) {
-    const caughtUp = await candlesCaughtUp(trx, symbol);
+    const folding = caughtUp?.(symbol) ?? (await candlesCaughtUp(trx, symbol));
     let lastId = 0;
     for (let i = 0; i < indexes.length; i += 200) {
       const chunk = indexes.slice(i, i + 200);
@@ -239,7 +269,7 @@ export async function insertTrades(trx: Kysely<Schema>, trades: ReadonlyArray<Om
       chunk.forEach((j, k) => (ids[j] = numbered[k]!));
       lastId = Math.max(lastId, numbered.at(-1) ?? 0);
     }
-    if (caughtUp) {
+    if (folding) {
       const list = indexes.map((j) => trades[j]!);
       await foldIntoCandles(trx, symbol, list.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), lastId);
     }

@@ -1,6 +1,7 @@
 // Storage of balances, the journal that explains every change, and deposits.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { applyDelta, Decimal, LedgerError, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
+import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
 export interface BalanceRecord extends Balance {
@@ -33,6 +34,67 @@ export interface BalanceDelta {
   requiredAvailable?: Decimal | undefined;
 }
 
+function nextBalance(read: Balance | undefined, delta: BalanceDelta): Balance {
+  const current = read ?? ZERO_BALANCE;
+  if (delta.requiredAvailable && delta.requiredAvailable.gt(current.available)) throw new LedgerError('insufficient_balance', 'Insufficient balance');
+  return applyDelta(current, delta.availableDelta, delta.frozenDelta);
+}
+
+const balanceKey = (userId: number, asset: string) => `${userId}:${asset}`;
+
+/**
+ * Reads these balances and, on PostgreSQL, locks them until the transaction ends, in one statement
+ * and always in (user, asset) order: transactions that touch the same balances (intake on every
+ * server, the engines, withdrawals) then queue one behind the other instead of deadlocking.
+ */
+export async function lockBalances(trx: Kysely<Schema>, dialect: Dialect, wanted: ReadonlyArray<{ userId: number; asset: string }>): Promise<Map<string, Balance>> {
+  if (wanted.length === 0) return new Map();
+  let query = trx
+    .selectFrom('balances')
+    .select(['user_id', 'asset', 'available', 'frozen'])
+    .where((eb) => eb.or(wanted.map((d) => eb.and([eb('user_id', '=', d.userId), eb('asset', '=', d.asset)]))))
+    .orderBy('user_id')
+    .orderBy('asset');
+  if (dialect === 'postgres') query = query.forUpdate();
+  const rows = await query.execute();
+  return new Map(rows.map((r) => [balanceKey(r.user_id, r.asset), { available: r.available, frozen: r.frozen }]));
+}
+
+/** The balance of an account in an asset among those lockBalances read (zero if it has none). */
+export function balanceIn(read: ReadonlyMap<string, Balance>, userId: number, asset: string): Balance {
+  return read.get(balanceKey(userId, asset)) ?? ZERO_BALANCE;
+}
+
+/** Stores new amounts of balances that exist and that the transaction holds locked (lockBalances), in one statement. */
+export async function storeBalances(trx: Kysely<Schema>, next: ReadonlyArray<{ userId: number; asset: string } & Balance>): Promise<void> {
+  for (let i = 0; i < next.length; i += 200) {
+    const rows = next.slice(i, i + 200).map((b) => sql`(CAST(${b.userId} AS INTEGER), ${b.asset}, ${b.available}, ${b.frozen})`);
+    await sql`WITH v(user_id, asset, available, frozen) AS (VALUES ${sql.join(rows)})
+      UPDATE balances SET available = v.available, frozen = v.frozen FROM v
+      WHERE balances.user_id = v.user_id AND balances.asset = v.asset`.execute(trx);
+  }
+}
+
+/**
+ * Adds deltas to balances, refusing to take either side of any below zero: the balances are locked
+ * and read in one statement (lockBalances), then written in one. A balance the account never had is
+ * created empty first, so that it can be locked like the others.
+ */
+export async function writeBalances(trx: Kysely<Schema>, dialect: Dialect, deltas: readonly BalanceDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  let read = await lockBalances(trx, dialect, deltas);
+  const missing = deltas.filter((d) => !read.has(balanceKey(d.userId, d.asset)));
+  if (missing.length > 0) {
+    await trx
+      .insertInto('balances')
+      .values(missing.map((d) => ({ user_id: d.userId, asset: d.asset, ...ZERO_BALANCE })))
+      .onConflict((oc) => oc.columns(['user_id', 'asset']).doNothing())
+      .execute();
+    read = await lockBalances(trx, dialect, deltas);
+  }
+  await storeBalances(trx, deltas.map((d) => ({ userId: d.userId, asset: d.asset, ...nextBalance(read.get(balanceKey(d.userId, d.asset)), d) })));
+}
+
 /**
  * Writes a balance computed from the amounts read, only if they are still what is stored: a
  * compare-and-set, so that concurrent transactions on PostgreSQL never lose an update.
@@ -55,32 +117,6 @@ async function compareAndSet(trx: Kysely<Schema>, userId: number, asset: string,
     .onConflict((oc) => oc.columns(['user_id', 'asset']).doNothing())
     .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
-}
-
-function nextBalance(read: Balance | undefined, delta: BalanceDelta): Balance {
-  const current = read ?? ZERO_BALANCE;
-  if (delta.requiredAvailable && delta.requiredAvailable.gt(current.available)) throw new LedgerError('insufficient_balance', 'Insufficient balance');
-  return applyDelta(current, delta.availableDelta, delta.frozenDelta);
-}
-
-/**
- * Adds deltas to balances, refusing to take either side of any below zero. All balances are read in
- * one statement; a balance changed meanwhile by another transaction is read again and retried alone.
- */
-export async function writeBalances(trx: Kysely<Schema>, deltas: readonly BalanceDelta[]): Promise<void> {
-  if (deltas.length === 0) return;
-  const rows = await trx
-    .selectFrom('balances')
-    .select(['user_id', 'asset', 'available', 'frozen'])
-    .where((eb) => eb.or(deltas.map((d) => eb.and([eb('user_id', '=', d.userId), eb('asset', '=', d.asset)]))))
-    .execute();
-  const read = new Map(rows.map((r) => [`${r.user_id}:${r.asset}`, { available: r.available, frozen: r.frozen }]));
-  // Always in the same order, so that two transactions never wait on each other's rows.
-  const ordered = [...deltas].sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
-  for (const delta of ordered) {
-    const current = read.get(`${delta.userId}:${delta.asset}`);
-    if (!(await compareAndSet(trx, delta.userId, delta.asset, current, nextBalance(current, delta)))) await writeBalance(trx, delta);
-  }
 }
 
 /** Adds deltas to one balance (see writeBalances), reading it until the compare-and-set holds. */
