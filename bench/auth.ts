@@ -36,14 +36,27 @@ if (!Number.isFinite(storedKeys) || storedKeys < 0) throw new Error(`--stored-ke
 const MANY = 'hmac·many';
 const manyKeyNames = Array.from({ length: activeKeys }, (_, i) => `many-${i}`);
 
-/** Each signed leg is compared with the public leg signed the same way, so the client's work is the same in both. */
-const LEGS: readonly Leg[] = [
-  { name: 'public·hmac', target: 'public', keys: ['HmacSHA256'] },
-  { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'] },
-  { name: 'public·rsa', target: 'public', keys: ['RSA'] },
-  { name: 'rsa', target: 'restrictions', keys: ['RSA'] },
-  ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames, warmRequests: activeKeys }] : []),
-];
+const WITH_METRICS = 'hmac·metrics';
+/**
+ * Each signed leg is compared with the public leg signed the same way, so the client's work is the same
+ * in both. A --metrics run measures the HMAC legs on a server without metrics (the first) against the
+ * signed one on its twin with metrics on (the second).
+ */
+const LEGS: readonly Leg[] = args.metrics
+  ? [
+      { name: 'public·hmac', target: 'public', keys: ['HmacSHA256'], server: 0 },
+      { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'], server: 0 },
+      { name: WITH_METRICS, target: 'restrictions', keys: ['HmacSHA256'], server: 1 },
+    ]
+  : [
+      { name: 'public·hmac', target: 'public', keys: ['HmacSHA256'] },
+      { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'] },
+      { name: 'public·rsa', target: 'public', keys: ['RSA'] },
+      { name: 'rsa', target: 'restrictions', keys: ['RSA'] },
+      ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames, warmRequests: activeKeys }] : []),
+    ];
+/** What metrics may cost the signed path's throughput (the issue's target). */
+const METRICS_MAX_COST = 0.03;
 /** The many-keys leg may cost at most this much throughput against the hmac leg. */
 const MANY_KEYS_MAX_COST = 0.1;
 
@@ -125,6 +138,19 @@ function verdicts(report: RunReport): Verdict[] {
     const min = report.database === 'fleet' ? t.fleetMin : t.min;
     out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percent(ratio), target: min === undefined ? 'reported' : `≥ ${min * 100} %`, met: min === undefined ? undefined : ratio >= min, note: notes.join('; ') });
   }
+  const metered = max.get(WITH_METRICS);
+  const plain = max.get('hmac');
+  if (metered && plain) {
+    // Round by round: the two legs ran one after the other in every round, on twin servers.
+    const cost = 1 - pairedMedian(metered.rounds.map((r) => r.throughput), plain.rounds.map((r) => r.throughput), (m, p) => m / p);
+    out.push({
+      check: `${WITH_METRICS} (metrics on, scraped every second) vs hmac (metrics off)`,
+      measured: `${percent(cost)} slower`,
+      target: `< ${METRICS_MAX_COST * 100} % slower`,
+      met: cost < METRICS_MAX_COST,
+      note: `median of per-round ratios; medians ${fixed(metered.median.throughput, 0)} and ${fixed(plain.median.throughput, 0)} req/s; server CPU per request ${fixed(plain.median.serverCpuUs, 0)} µs (hmac) and ${fixed(metered.median.serverCpuUs, 0)} µs (${WITH_METRICS})`,
+    });
+  }
   const many = max.get(MANY);
   const one = max.get('hmac');
   if (many && one) {
@@ -160,6 +186,7 @@ function verdicts(report: RunReport): Verdict[] {
 
 runBenchmark({
   name: 'bench:auth',
+  metricsTwin: true,
   args,
   settings,
   allLegs: LEGS,

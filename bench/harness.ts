@@ -41,7 +41,10 @@ export const COMMON_OPTIONS = {
   check: { type: 'boolean', default: false },
   /** Run server and load generator under --cpu-prof and print where their time went. */
   profile: { type: 'boolean', default: false },
-  /** Serve GET /metrics on the server's port (KEYGATE_METRICS=on) and scrape it every second, to measure what metrics cost. */
+  /**
+   * What metrics cost: a second server, alike but for KEYGATE_METRICS=on, scraped every second, and
+   * legs on it measured against their twins on the first, round by round.
+   */
   metrics: { type: 'boolean', default: false },
 } as const;
 
@@ -78,13 +81,12 @@ export function selectLegs(all: readonly Leg[], list: string | undefined): reado
 const FLEET_SIZE = 2;
 
 /** Environment for the server: only what the benchmark decides, nothing inherited that changes behaviour. */
-function serverEnv(database: BenchDatabase, fleet: boolean, metrics: boolean): NodeJS.ProcessEnv {
+function serverEnv(database: BenchDatabase, fleet: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('KEYGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)) delete env[name];
   env.KEYGATE_DATA_DIR = database.dataDir;
   env.KEYGATE_MASTER_KEY = randomBytes(32).toString('base64');
   env.LOG_LEVEL = 'warn';
-  if (metrics) env.KEYGATE_METRICS = 'on';
   if (database.databaseUrl) env.DATABASE_URL = database.databaseUrl;
   // The generator sends far more than LBank's 200 requests per key and 10 s: the limits stay on, so
   // that counting them is part of the cost measured, but raised far above any load (else nearly every
@@ -171,8 +173,8 @@ export class Bench {
   ) {}
 
   /** The servers' use added up (a fleet's CPU per request is what all its servers spent); stalls are the worst. */
-  async #usage(): Promise<Extract<ServerReply, { type: 'usage' }>> {
-    const all = await Promise.all(this.servers.map((server) => ask<Extract<ServerReply, { type: 'usage' }>>(server, { type: 'usage' }, 10_000)));
+  async #usage(servers: readonly ChildProcess[]): Promise<Extract<ServerReply, { type: 'usage' }>> {
+    const all = await Promise.all(servers.map((server) => ask<Extract<ServerReply, { type: 'usage' }>>(server, { type: 'usage' }, 10_000)));
     const sum = (key: 'cpuUs' | 'loopActiveMs' | 'loopIdleMs' | 'gcMs') => all.reduce((total, u) => total + u[key], 0);
     return {
       type: 'usage',
@@ -185,13 +187,17 @@ export class Bench {
     };
   }
 
-  /** Runs one phase and adds the server's CPU and event-loop use over it. A failed request aborts the run. */
+  /**
+   * Runs one phase and adds the servers' CPU and event-loop use over it (only its own server's, for a
+   * leg that has one). A failed request aborts the run.
+   */
   async run(phase: PhaseSpec): Promise<Measured> {
-    const before = await this.#usage();
+    const usage = () => this.#usage(phase.leg.server === undefined ? this.servers : [this.servers[phase.leg.server]!]);
+    const before = await usage();
     const ticksBefore = machineTicks();
     const reply = await ask<LoadReply>(this.load, { type: 'run', phase }, (phase.seconds + 60) * 1000);
     const ticksAfter = machineTicks();
-    const after = await this.#usage();
+    const after = await usage();
     if (reply.type === 'error') throw new Error(`load generator: ${reply.message}`);
     if (reply.type !== 'result') throw new Error(`load generator answered ${reply.type}`);
     const result = reply.result;
@@ -383,6 +389,11 @@ export interface BenchmarkSpec<Inspection = undefined> {
   /** The open-loop rounds' arrival rate for a leg, given its maximum, and how the report names it. */
   rateOf(max: LegReport): number;
   rateLabel: string;
+  /**
+   * Whether --metrics may start a twin server on the same database: not where two servers would both
+   * run the markets' engines (a lone SQLite server holds every market).
+   */
+  metricsTwin?: boolean;
   /** Creates accounts and keys through the app's services, before the server starts; returns the keys the generator signs with. */
   provision(app: App): Promise<Credentials>;
   /** Reads the database after the server has stopped (and committed everything), before it is dropped. */
@@ -402,6 +413,9 @@ export interface BenchmarkSpec<Inspection = undefined> {
  */
 async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ report: RunReport; inspection: Inspection }> {
   const fleet = spec.args.fleet;
+  if (spec.args.metrics && (fleet || !spec.metricsTwin)) {
+    throw new Error(`--metrics measures one server against its twin with metrics on: ${fleet ? 'not with --fleet' : `not in ${spec.name}`}`);
+  }
   const database = await createBenchDatabase(spec.args.postgres || fleet ? 'postgres' : 'sqlite');
   const profileDir = spec.args.profile ? mkdtempSync(join(tmpdir(), 'keygate-bench-profile-')) : undefined;
   const children: ChildProcess[] = [];
@@ -415,12 +429,15 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     const speedUp = await calibrate();
     process.stderr.write(`${spec.name}: two busy processes ran ${speedUp.toFixed(2)}× as fast as one (2 would be two full cores)\n`);
 
-    const env = serverEnv(database, fleet, spec.args.metrics);
+    const env = serverEnv(database, fleet);
     // Closed before the servers start, so nothing a server caches is changed behind its back.
     const credentials = await withApp(env, (app) => spec.provision(app));
     const servers: ChildProcess[] = [];
-    for (let i = 0; i < (fleet ? FLEET_SIZE : 1); i++) {
-      const server = start('server.js', env, profileDir && `${profileDir}${i > 0 ? `-${i}` : ''}`);
+    // A metrics run: a twin of the server, on the same database, with metrics on and scraped.
+    const metricsEnv = { ...env, KEYGATE_METRICS: 'on' };
+    const serverEnvs = fleet ? Array.from({ length: FLEET_SIZE }, () => env) : spec.args.metrics ? [env, metricsEnv] : [env];
+    for (const [i, envOfServer] of serverEnvs.entries()) {
+      const server = start('server.js', envOfServer, profileDir && `${profileDir}${i > 0 ? `-${i}` : ''}`);
       children.push(server);
       servers.push(server);
     }
@@ -437,11 +454,15 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     await ask<LoadReply>(load, { type: 'init', baseUrls, credentials }, 30_000);
     const baseUrl = baseUrls.join(' and ');
 
-    const storage = fleet ? `${FLEET_SIZE} servers on ${storageDescription(database)}, and Redis on 127.0.0.1` : storageDescription(database);
+    const storage = fleet
+      ? `${FLEET_SIZE} servers on ${storageDescription(database)}, and Redis on 127.0.0.1`
+      : spec.args.metrics
+        ? `${storageDescription(database)}, two servers alike but for metrics (on at the second)`
+        : storageDescription(database);
     process.stderr.write(`${spec.name}: server ${baseUrl} over ${storage}\n`);
     const bench = new Bench(servers, load, spec.settings.concurrency);
     // Each server's /metrics, as Prometheus would scrape them.
-    const scrapers = spec.args.metrics ? baseUrls.map((url) => new Scraper(`${url}/metrics`)) : [];
+    const scrapers = spec.args.metrics ? [new Scraper(`${baseUrls[1]}/metrics`)] : [];
     let measured: Awaited<ReturnType<typeof measure>>;
     try {
       measured = await measure(bench, spec.legs, spec.settings, (leg) => spec.rateOf(leg), spec.rateLabel);

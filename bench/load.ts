@@ -41,7 +41,7 @@ class Sender {
       finished = true;
       done(failure, now() - start);
     };
-    const port = this.#ports[this.#turn++ % this.#ports.length]!;
+    const port = leg.server !== undefined ? this.#ports[leg.server]! : this.#ports[this.#turn++ % this.#ports.length]!;
     const request = http.request({ host: this.#host, port, agent: this.#agent, method, path, headers }, (response) => {
       let text = '';
       response.setEncoding('utf8');

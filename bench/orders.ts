@@ -1,4 +1,4 @@
-// npm run bench:orders [-- --postgres] [--dry-run] [--check] [--profile] [--metrics] [--legs orders]
+// npm run bench:orders [-- --postgres] [--dry-run] [--check] [--profile] [--legs orders]
 //                        [--concurrency N] [--rounds R] [--seconds S] [--rate N] [--rate-rounds R] [--rate-seconds S]
 //
 // What placing an order costs: signed POST /v2/supplement/create_order.do limit orders that rest

@@ -33,6 +33,11 @@ export interface Leg {
    * so that it is measured with its working set in use, as a server's is in steady state).
    */
   warmRequests?: number;
+  /**
+   * Only this server of the run (by index) instead of every server in turn: a --metrics run starts two
+   * servers alike but for metrics, on at the second, and measures them leg against leg.
+   */
+  server?: number;
 }
 
 /** closed: a fixed number of requests in flight, as fast as they come back. open: a fixed arrival rate. */

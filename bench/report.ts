@@ -135,11 +135,13 @@ function sectionHeader(report: RunReport, rateLabel: string): string[] {
   const speedUp =
     m.parallelSpeedUp === undefined ? '' : ` Two CPU-bound processes together ran ${fixed(m.parallelSpeedUp, 2)}× as fast as one alone (2.00× would be two full cores).`;
   return [
-    `### ${report.database === 'sqlite' ? 'SQLite' : report.database === 'postgres' ? 'PostgreSQL' : 'Fleet: two servers, PostgreSQL and Redis'}${report.metrics ? ', metrics on' : ''} — ${m.date}`,
+    `### ${report.database === 'sqlite' ? 'SQLite' : report.database === 'postgres' ? 'PostgreSQL' : 'Fleet: two servers, PostgreSQL and Redis'}${report.metrics ? ', what metrics cost' : ''} — ${m.date}`,
     '',
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${fixed(m.memoryGiB, 1)} GiB RAM, ${m.os}, Node ${m.node}.${speedUp}`,
     `Database: ${m.storage}. Code: ${report.revision}.`,
-    ...(report.metrics ? ['Metrics: on (`KEYGATE_METRICS=on`), `/metrics` scraped every second during the measurement.'] : []),
+    ...(report.metrics
+      ? ['Metrics: two servers alike on the same database but for `KEYGATE_METRICS=on` at the second, whose `/metrics` is scraped every second during the measurement; the metered leg runs on it, the others on the first.']
+      : []),
     `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.rateRounds} rounds of ${s.rateSeconds} s per leg at ${rateLabel}; legs alternate within each round.`,
   ];
 }
