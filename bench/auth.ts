@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import type { App } from '../src/app.js';
 import type { SignatureMethod } from '../src/domain/signing.js';
-import { COMMON_OPTIONS, commonSettings, positive, runBenchmark, selectLegs } from './harness.js';
+import { COMMON_OPTIONS, commonSettings, FLEET_SIZE, positive, runBenchmark, selectLegs } from './harness.js';
 import { newApiKeyId, newHmacSecret } from '../src/domain/keys.js';
 import { secretContext } from '../src/services/api-keys.js';
 import type { Credentials, Leg } from './protocol.js';
@@ -53,7 +53,8 @@ const LEGS: readonly Leg[] = args.metrics
       { name: 'hmac', target: 'restrictions', keys: ['HmacSHA256'] },
       { name: 'public·rsa', target: 'public', keys: ['RSA'] },
       { name: 'rsa', target: 'restrictions', keys: ['RSA'] },
-      ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames, warmRequests: activeKeys }] : []),
+      // Warmed with every active key on every server, as servers behind a load balancer are in steady state.
+      ...(storedKeys > 0 ? [{ name: MANY, target: 'restrictions' as const, keys: manyKeyNames, warmRequests: activeKeys * (args.fleet ? FLEET_SIZE : 1) }] : []),
     ];
 /** What metrics may cost the signed path's throughput (the target). */
 const METRICS_MAX_COST = 0.03;

@@ -78,7 +78,7 @@ export function selectLegs(all: readonly Leg[], list: string | undefined): reado
 }
 
 /** How many servers a fleet run starts. */
-const FLEET_SIZE = 2;
+export const FLEET_SIZE = 2;
 
 /** Environment for the server: only what the benchmark decides, nothing inherited that changes behaviour. */
 function serverEnv(database: BenchDatabase, fleet: boolean): NodeJS.ProcessEnv {

@@ -33,7 +33,7 @@ class Sender {
 
   /** Signs and sends one request; returns the time it was handed to the socket. */
   send(leg: Leg, done: Done): number {
-    const { method, path, headers, body } = this.#requests.make(leg);
+    const { method, path, headers, body, serverTurn } = this.#requests.make(leg);
     const start = now();
     let finished = false;
     const finish = (failure: string | undefined) => {
@@ -41,7 +41,9 @@ class Sender {
       finished = true;
       done(failure, now() - start);
     };
-    const port = leg.server !== undefined ? this.#ports[leg.server]! : this.#ports[this.#turn++ % this.#ports.length]!;
+    // A leg of one server goes there; one of many keys follows its keys' turns (requests.ts); the rest
+    // take the servers in turn.
+    const port = this.#ports[leg.server ?? (serverTurn ?? this.#turn++) % this.#ports.length]!;
     const request = http.request({ host: this.#host, port, agent: this.#agent, method, path, headers }, (response) => {
       let text = '';
       response.setEncoding('utf8');

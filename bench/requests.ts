@@ -12,6 +12,12 @@ export interface BenchRequest {
   path: string;
   headers: Record<string, string>;
   body: string | undefined;
+  /**
+   * For a leg of many keys, the server's turn: the key's place plus the pass over the keys, so that each
+   * pass sends every key to the next server and K keys × S servers requests reach every server with
+   * every key (otherwise a key could always reach the same one).
+   */
+  serverTurn?: number;
 }
 
 export class RequestFactory {
@@ -55,7 +61,8 @@ export class RequestFactory {
     const turn = this.#turns.get(leg.name) ?? 0;
     this.#turns.set(leg.name, turn + 1);
     const signed = this.#client(leg.keys[turn % leg.keys.length]).sign();
-    if (leg.target === 'restrictions') return post(RESTRICTIONS_PATH, signed);
+    const serverTurn = leg.keys.length > 1 ? (turn % leg.keys.length) + Math.floor(turn / leg.keys.length) : undefined;
+    if (leg.target === 'restrictions') return { ...post(RESTRICTIONS_PATH, signed), ...(serverTurn !== undefined ? { serverTurn } : {}) };
     // The public endpoint ignores the parameters; sending them keeps the two requests alike.
     return { method: 'GET', path: `${PUBLIC_PATH}?${new URLSearchParams(signed.params).toString()}`, headers: { ...signed.headers }, body: undefined };
   }
