@@ -279,7 +279,8 @@ function progress(label: string, m: Measured): void {
 async function alternate(legs: readonly Leg[], rounds: number, label: string, phase: (leg: Leg) => Promise<Measured>): Promise<Map<Leg, Measured[]>> {
   const results = new Map<Leg, Measured[]>(legs.map((l) => [l, []]));
   for (let round = 1; round <= rounds; round++) {
-    for (const leg of legs) {
+    // Every other round in the reverse order (A B, B A, …): no leg always runs first, or always after another.
+    for (const leg of round % 2 === 1 ? legs : [...legs].reverse()) {
       const m = await phase(leg);
       results.get(leg)!.push(m);
       progress(`${label} ${round}/${rounds}`, m);

@@ -142,7 +142,7 @@ function sectionHeader(report: RunReport, rateLabel: string): string[] {
     ...(report.metrics
       ? ['Metrics: two servers alike on the same database but for `KEYGATE_METRICS=on` at the second, whose `/metrics` is scraped every second during the measurement; the metered leg runs on it, the others on the first.']
       : []),
-    `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.rateRounds} rounds of ${s.rateSeconds} s per leg at ${rateLabel}; legs alternate within each round.`,
+    `Settings: ${s.concurrency} requests in flight; warm-up ${s.warmupSeconds} s per leg; ${s.rounds} rounds of ${s.seconds} s per leg at maximum load; ${s.rateRounds} rounds of ${s.rateSeconds} s per leg at ${rateLabel}; legs alternate within each round, in the reverse order every other round.`,
   ];
 }
 

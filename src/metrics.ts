@@ -20,6 +20,86 @@ export function statementKind(sql: string): string {
   return STATEMENTS.has(word) ? word : 'other';
 }
 
+type Labels<L extends string> = Record<L, string>;
+type Sample = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/**
+ * A counter or a histogram whose series are found once and then counted with plain arithmetic, for
+ * what every request counts: prom-client validates and hashes the label set at every call, even on a
+ * child from `labels()`, which was most of what metrics cost a signed request. It registers with the
+ * registry like prom-client's own metrics and is exposed through the same formatter.
+ */
+class PreboundMetric<L extends string> {
+  readonly aggregator = 'sum';
+  readonly #series = new Map<string, { labels: Labels<L>; buckets: Float64Array; sum: number; count: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    /** The histogram's upper bounds (ascending); none for a counter. */
+    private readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The series of these labels (a closed set: the caller keeps what it gets, and asks once). */
+  series(labels: Labels<L>): { add(value: number): void } {
+    const key = JSON.stringify(labels);
+    let entry = this.#series.get(key);
+    if (!entry) {
+      entry = { labels: { ...labels }, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+      this.#series.set(key, entry);
+    }
+    const { bounds } = this;
+    const counted = entry;
+    if (this.type === 'counter') {
+      return {
+        add(value: number): void {
+          counted.count += value;
+        },
+      };
+    }
+    return {
+      add(value: number): void {
+        counted.count++;
+        counted.sum += value;
+        // Non-cumulative here; the exposition adds them up.
+        for (let i = 0; i < bounds.length; i++) {
+          if (value <= bounds[i]!) {
+            counted.buckets[i]!++;
+            break;
+          }
+        }
+      },
+    };
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
+    const values: Sample[] = [];
+    for (const { labels, buckets, sum, count } of this.#series.values()) {
+      if (this.type === 'counter') {
+        values.push({ labels, value: count });
+        continue;
+      }
+      let cumulative = 0;
+      this.bounds.forEach((bound, i) => {
+        cumulative += buckets[i]!;
+        values.push({ labels: { ...labels, le: bound }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
 /** Statement texts whose series are kept found (beyond, a series is looked up at each statement). */
 const MAX_QUERY_SERIES = 2000;
 
@@ -28,20 +108,21 @@ export class Metrics {
   /** The URL of the metrics' own listener once it listens (KEYGATE_METRICS_PORT). */
   endpoint: string | undefined;
 
-  readonly requests = new Counter({
-    name: 'keygate_http_requests_total',
-    help: 'Requests answered, by surface, method, route template, HTTP status and outcome code (v2: LBank error_code, 0 on success; portal: the error code, "ok" on success).',
-    labelNames: ['surface', 'method', 'route', 'status', 'code'] as const,
-    registers: [this.registry],
-  });
+  readonly requests = new PreboundMetric<'surface' | 'method' | 'route' | 'status' | 'code'>(
+    'keygate_http_requests_total',
+    'Requests answered, by surface, method, route template, HTTP status and outcome code (v2: LBank error_code, 0 on success; portal: the error code, "ok" on success).',
+    'counter',
+    [],
+    this.registry,
+  );
 
-  readonly requestDuration = new Histogram({
-    name: 'keygate_http_request_duration_seconds',
-    help: 'Time from the request\'s arrival to its answer, by surface, method, route template and result (ok or error).',
-    labelNames: ['surface', 'method', 'route', 'result'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly requestDuration = new PreboundMetric<'surface' | 'method' | 'route' | 'result'>(
+    'keygate_http_request_duration_seconds',
+    "Time from the request's arrival to its answer, by surface, method, route template and result (ok or error).",
+    'histogram',
+    LATENCY_BUCKETS,
+    this.registry,
+  );
 
   readonly signedRefusals = new Counter({
     name: 'keygate_v2_signed_refusals_total',
@@ -100,21 +181,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly queryDuration = new Histogram({
-    name: 'keygate_db_query_duration_seconds',
-    help: 'Database statements by pool (main; relaxed: commits that need not wait for the disk), kind (select, insert, update, delete, other) and result.',
-    labelNames: ['pool', 'statement', 'result'] as const,
-    buckets: QUERY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly queryDuration = new PreboundMetric<'pool' | 'statement' | 'result'>(
+    'keygate_db_query_duration_seconds',
+    'Database statements by pool (main; relaxed: commits that need not wait for the disk), kind (select, insert, update, delete, other) and result.',
+    'histogram',
+    QUERY_BUCKETS,
+    this.registry,
+  );
 
-  readonly redisDuration = new Histogram({
-    name: 'keygate_redis_command_duration_seconds',
-    help: 'Round trips to the fleet\'s Redis by command (claim, hit, bump, ping) and result (ok or error).',
-    labelNames: ['command', 'result'] as const,
-    buckets: QUERY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly redisDuration = new PreboundMetric<'command' | 'result'>(
+    'keygate_redis_command_duration_seconds',
+    "Round trips to the fleet's Redis by command (claim, hit, bump, ping) and result (ok or error).",
+    'histogram',
+    QUERY_BUCKETS,
+    this.registry,
+  );
 
   readonly mailsSent = new Counter({
     name: 'keygate_mails_sent_total',
@@ -190,11 +271,10 @@ export class Metrics {
   }
 
   /**
-   * The series of each label set, found once: prom-client hashes a label object at every call, which
-   * is most of what counting a request costs. The label sets are closed (route templates, codes), so
-   * the map stays small.
+   * The series of each label set, found once by one string key (PreboundMetric counts them with plain
+   * arithmetic). The label sets are closed (route templates, codes), so the map stays small.
    */
-  readonly #requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
+  readonly #requestSeries = new Map<string, { count: { add(value: number): void }; duration: { add(value: number): void } }>();
 
   /** One answered request; `seconds` from its arrival. */
   observeRequest(surface: Surface, method: string, route: string, status: number, code: string, seconds: number): void {
@@ -203,13 +283,13 @@ export class Metrics {
     if (!series) {
       const result = status < 400 && (code === '0' || code === 'ok') ? 'ok' : 'error';
       series = {
-        count: this.requests.labels({ surface, method, route, status, code }),
-        duration: this.requestDuration.labels({ surface, method, route, result }),
+        count: this.requests.series({ surface, method, route, status: String(status), code }),
+        duration: this.requestDuration.series({ surface, method, route, result }),
       };
       this.#requestSeries.set(key, series);
     }
-    series.count.inc();
-    series.duration.observe(seconds);
+    series.count.add(1);
+    series.duration.add(seconds);
   }
 
   /** A statement's duration as the query builder reports it. */
@@ -218,26 +298,38 @@ export class Metrics {
     const key = `${pool} ${failed ? 'error' : 'ok'} ${sql}`;
     let series = this.#querySeries.get(key);
     if (!series) {
-      series = this.queryDuration.labels({ pool, statement: statementKind(sql), result: failed ? 'error' : 'ok' });
+      series = this.queryDuration.series({ pool, statement: statementKind(sql), result: failed ? 'error' : 'ok' });
       // Statements built with a varying number of values (batches) could make many texts: bounded.
       if (this.#querySeries.size < MAX_QUERY_SERIES) this.#querySeries.set(key, series);
     }
-    series.observe(milliseconds / 1000);
+    series.add(milliseconds / 1000);
   }
 
-  readonly #querySeries = new Map<string, { observe(value: number): void }>();
+  readonly #querySeries = new Map<string, { add(value: number): void }>();
 
   /** Times a Redis round trip. */
   async timeRedis<T>(command: string, run: () => Promise<T>): Promise<T> {
-    const end = this.redisDuration.startTimer({ command });
+    const started = performance.now();
     try {
       const result = await run();
-      end({ result: 'ok' });
+      this.#redisSeries(command, 'ok').add((performance.now() - started) / 1000);
       return result;
     } catch (error) {
-      end({ result: 'error' });
+      this.#redisSeries(command, 'error').add((performance.now() - started) / 1000);
       throw error;
     }
+  }
+
+  readonly #redisSeriesByKey = new Map<string, { add(value: number): void }>();
+
+  #redisSeries(command: string, result: 'ok' | 'error'): { add(value: number): void } {
+    const key = `${command} ${result}`;
+    let series = this.#redisSeriesByKey.get(key);
+    if (!series) {
+      series = this.redisDuration.series({ command, result });
+      this.#redisSeriesByKey.set(key, series);
+    }
+    return series;
   }
 
   /** The exposition: Prometheus text format. */
