@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LbankClient } from '../src/client/index.js';
 import { loadConfig } from '../src/config.js';
+import { RollingWindowCounter } from '../src/domain/rate-limits.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { signedPost, readReply, type Reply } from './support/requests.js';
 import { startKeygate, type RunningKeygate } from './support/server.js';
@@ -17,6 +18,24 @@ describe('KEYGATE_RATE_LIMITS', () => {
     expect(loadConfig({ KEYGATE_RATE_LIMITS: 'off' }).rateLimits).toMatchObject({ orders: 0, other: 0, publicPerIp: 0 });
     expect(() => loadConfig({ KEYGATE_RATE_LIMITS: 'orders=fast' })).toThrow(/KEYGATE_RATE_LIMITS/);
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL/);
+  });
+});
+
+describe('the rolling window of a lone server', () => {
+  it('stays exact with a limit far above LBank\'s, across the dropping of old hits', () => {
+    const counter = new RollingWindowCounter();
+    const charge = { bucket: 'key:other:k', limit: 50_000, windowMs: 10_000 };
+    // 10 hits a millisecond for 10 s: the window fills to its limit exactly, then refuses.
+    let now = 0;
+    let counted = 0;
+    for (; now < 10_000; now += 1) for (let i = 0; i < 10; i++) if (counter.hit(charge, now)) counted++;
+    expect(counted).toBe(50_000);
+    // From then on each millisecond frees the 10 hits counted 10 s before it (at ms 0–4999), and nothing more.
+    for (let step = 0; step < 6_000; step++, now++) {
+      let taken = 0;
+      for (let i = 0; i < 12; i++) if (counter.hit(charge, now)) taken++;
+      expect(taken, `at ${now} ms`).toBe(step < 5_000 ? 10 : 0);
+    }
   });
 });
 

@@ -41,23 +41,28 @@ export function ipCharge(limits: RateLimits, ip: string): RateCharge | undefined
  * soon as its oldest counted request leaves the window.
  */
 export class RollingWindowCounter {
-  readonly #hits = new Map<string, number[]>();
+  /** Per bucket, the times counted, oldest first, from `head` on (a queue: dropping is O(1)). */
+  readonly #hits = new Map<string, { times: number[]; head: number }>();
   #lastSweep = 0;
 
   /** Counts one request at `now`; false when the bucket already holds `limit` requests in the window. */
   hit(charge: RateCharge, now: number): boolean {
     this.#sweep(now, charge.windowMs);
-    let times = this.#hits.get(charge.bucket);
-    if (!times) {
-      times = [];
-      this.#hits.set(charge.bucket, times);
+    let bucket = this.#hits.get(charge.bucket);
+    if (!bucket) {
+      bucket = { times: [], head: 0 };
+      this.#hits.set(charge.bucket, bucket);
     }
     const since = now - charge.windowMs;
-    let expired = 0;
-    while (expired < times.length && times[expired]! <= since) expired++;
-    if (expired > 0) times.splice(0, expired);
-    if (times.length >= charge.limit) return false;
-    times.push(now);
+    const { times } = bucket;
+    while (bucket.head < times.length && times[bucket.head]! <= since) bucket.head++;
+    // Compacted once the dropped part is the larger: amortised O(1), however high the limit.
+    if (bucket.head > 1024 && bucket.head * 2 > times.length) {
+      bucket.times = times.slice(bucket.head);
+      bucket.head = 0;
+    }
+    if (bucket.times.length - bucket.head >= charge.limit) return false;
+    bucket.times.push(now);
     return true;
   }
 
@@ -65,8 +70,8 @@ export class RollingWindowCounter {
   #sweep(now: number, windowMs: number): void {
     if (now - this.#lastSweep < windowMs) return;
     this.#lastSweep = now;
-    for (const [bucket, times] of this.#hits) {
-      if (times.length === 0 || times[times.length - 1]! <= now - windowMs) this.#hits.delete(bucket);
+    for (const [name, { times }] of this.#hits) {
+      if (times.length === 0 || times[times.length - 1]! <= now - windowMs) this.#hits.delete(name);
     }
   }
 }

@@ -6,13 +6,20 @@ import type { ClaimResult, ReplayGuard } from '../domain/request-auth.js';
 import { keyStateOf } from './api-keys.js';
 import type { Schema } from './schema.js';
 
+/** Nonces are spread over this many maps: none grows so large that its rehash (at each doubling) stalls. */
+const SHARDS = 64;
+/** The arrival queue is kept in chunks of this many, dropped whole once read past: no large copy either. */
+const CHUNK = 4096;
+
 /**
- * For a single server (SQLite): a map, and a queue in arrival order from whose head expired entries
+ * For a single server (SQLite): maps, and a queue in arrival order from whose head expired entries
  * are dropped a few per claim, so that forgetting costs no pause however many nonces are remembered.
  */
 export class MemoryReplayGuard implements ReplayGuard {
-  readonly #seen = new Map<string, number>();
-  #queue: Array<{ id: string; until: number }> = [];
+  readonly #seen = Array.from({ length: SHARDS }, () => new Map<string, number>());
+  #size = 0;
+  /** Chunks of the queue; the head is read from the first. */
+  readonly #chunks: Array<Array<{ id: string; until: number }>> = [[]];
   #head = 0;
   readonly #rates = new RollingWindowCounter();
 
@@ -20,7 +27,7 @@ export class MemoryReplayGuard implements ReplayGuard {
 
   /** How many nonces are remembered. */
   get size(): number {
-    return this.#seen.size;
+    return this.#size;
   }
 
   async claim(apiKey: string, echostr: string, expiresAt: number, rate?: RateCharge): Promise<ClaimResult> {
@@ -29,25 +36,40 @@ export class MemoryReplayGuard implements ReplayGuard {
     // See ReplayGuard: live while now < until; a claim already past its expiry protects nothing.
     if (expiresAt <= now) return { claimed: false };
     const id = `${apiKey}\n${echostr}`;
-    const until = this.#seen.get(id);
+    const shard = this.#shard(id);
+    const until = shard.get(id);
     if (until !== undefined && until > now) return { claimed: false };
-    this.#seen.set(id, expiresAt);
-    this.#queue.push({ id, until: expiresAt });
+    if (until === undefined) this.#size++;
+    shard.set(id, expiresAt);
+    let tail = this.#chunks[this.#chunks.length - 1]!;
+    if (tail.length === CHUNK) this.#chunks.push((tail = []));
+    tail.push({ id, until: expiresAt });
     return rate !== undefined && !this.#rates.hit(rate, now) ? { claimed: true, rateLimited: true } : { claimed: true };
+  }
+
+  #shard(id: string): Map<string, number> {
+    return this.#seen[(id.charCodeAt(id.length - 1) * 31 + id.charCodeAt(id.length - 2)) & (SHARDS - 1)]!;
   }
 
   #forget(now: number): void {
     // Arrival order is nearly expiry order (timestamps may be a little out of order): an entry that
     // is not yet due holds back those behind it a little longer, which only keeps them safely.
-    for (let n = 0; n < 4 && this.#head < this.#queue.length; n++) {
-      const entry = this.#queue[this.#head]!;
-      if (entry.until > now) break;
-      if (this.#seen.get(entry.id) === entry.until) this.#seen.delete(entry.id);
+    for (let n = 0; n < 4; n++) {
+      const chunk = this.#chunks[0]!;
+      if (this.#head === chunk.length) {
+        if (this.#chunks.length === 1) return;
+        this.#chunks.shift();
+        this.#head = 0;
+        continue;
+      }
+      const entry = chunk[this.#head]!;
+      if (entry.until > now) return;
+      const shard = this.#shard(entry.id);
+      if (shard.get(entry.id) === entry.until) {
+        shard.delete(entry.id);
+        this.#size--;
+      }
       this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
     }
   }
 }
