@@ -4,7 +4,7 @@
 // its keys and what it reports.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -434,8 +434,14 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
     // Closed before the servers start, so nothing a server caches is changed behind its back.
     const credentials = await withApp(env, (app) => spec.provision(app));
     const servers: ChildProcess[] = [];
-    // A metrics run: a twin of the server, on the same database, with metrics on and scraped.
-    const metricsEnv = { ...env, KEYGATE_METRICS: 'on' };
+    // A metrics run: a twin of the server with metrics on and scraped. On SQLite it gets a copy of the
+    // database of its own: two processes on one file would wait on each other's writes (last-use
+    // stamps) and drop each other's key caches, which a lone server never does.
+    const metricsEnv: NodeJS.ProcessEnv = { ...env, KEYGATE_METRICS: 'on' };
+    if (spec.args.metrics && database.kind === 'sqlite') {
+      metricsEnv.KEYGATE_DATA_DIR = `${database.dataDir}-twin`;
+      cpSync(database.dataDir, metricsEnv.KEYGATE_DATA_DIR, { recursive: true });
+    }
     const serverEnvs = fleet ? Array.from({ length: FLEET_SIZE }, () => env) : spec.args.metrics ? [env, metricsEnv] : [env];
     for (const [i, envOfServer] of serverEnvs.entries()) {
       const server = start('server.js', envOfServer, profileDir && `${profileDir}${i > 0 ? `-${i}` : ''}`);
@@ -486,6 +492,7 @@ async function run<Inspection>(spec: BenchmarkSpec<Inspection>): Promise<{ repor
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await database.drop();
+    rmSync(`${database.dataDir}-twin`, { recursive: true, force: true });
   }
 }
 

@@ -2,7 +2,7 @@
 // served is configuration (KEYGATE_METRICS, KEYGATE_METRICS_PORT); off, the path is not found.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import type { App } from '../app.js';
 import type { Surface } from '../metrics.js';
 
@@ -26,26 +26,42 @@ function surfaceOf(path: string): Surface {
   return 'web';
 }
 
+/** Counts one answer of a route (its template), or of no route (UNMATCHED). */
+function observe(app: App, request: FastifyRequest, reply: FastifyReply, route: string, surface: Surface): void {
+  const status = reply.statusCode;
+  // The page fallback's 404 is a path nothing serves: counted with every other unmatched request.
+  if (route === PAGE_FALLBACK && status === 404) {
+    route = UNMATCHED;
+    surface = surfaceOf(request.url.split('?')[0] ?? '');
+  }
+  const method = METHODS.has(request.method) ? request.method : 'other';
+  const code = outcomes.get(request) ?? (status >= 400 ? String(status) : surface === 'v2' ? '0' : 'ok');
+  app.metrics.observeRequest(surface, method, route, status, code, reply.elapsedTime / 1000);
+}
+
+/** Counts the answer of a request that no route took (the not-found handler's), when metrics are on. */
+export function countUnmatched(app: App, request: FastifyRequest, reply: FastifyReply): void {
+  if (app.config.metrics.serve === 'off') return;
+  const surface = surfaceOf(request.url.split('?')[0] ?? '');
+  reply.raw.once('finish', () => observe(app, request, reply, UNMATCHED, surface));
+}
+
 /** Counts every answer and, if so configured, serves GET /metrics on this server's port. */
 export function registerMetrics(server: FastifyInstance, app: App): void {
   const access = app.config.metrics;
   if (access.serve === 'off') return;
   const { metrics } = app;
-  // Surfaces by route template, worked out once per template (templates are few and fixed).
-  const surfaces = new Map<string, Surface>();
-  server.addHook('onResponse', (request, reply, done) => {
-    const status = reply.statusCode;
-    let route = request.routeOptions.url;
-    if (route === undefined || (route === PAGE_FALLBACK && status === 404)) route = UNMATCHED;
-    let surface = route === UNMATCHED ? undefined : surfaces.get(route);
-    if (surface === undefined) {
-      surface = surfaceOf(route === UNMATCHED ? (request.url.split('?')[0] ?? '') : route);
-      if (route !== UNMATCHED) surfaces.set(route, surface);
-    }
-    const method = METHODS.has(request.method) ? request.method : 'other';
-    const code = outcomes.get(request) ?? (status >= 400 ? String(status) : surface === 'v2' ? '0' : 'ok');
-    metrics.observeRequest(surface, method, route, status, code, reply.elapsedTime / 1000);
-    done();
+  // Each route counts its own answers, with its template and surface worked out once, when it is
+  // added: nothing is looked up per request (request.routeOptions builds an object at every call).
+  server.addHook('onRoute', (options) => {
+    const route = options.url;
+    const surface = route === PAGE_FALLBACK ? 'web' : surfaceOf(route);
+    const count: onResponseHookHandler = (request, reply, done) => {
+      observe(app, request, reply, route, surface);
+      done();
+    };
+    const own = options.onResponse;
+    options.onResponse = own === undefined ? [count] : [...(Array.isArray(own) ? own : [own]), count];
   });
 
   if (access.serve === 'main') {

@@ -18,7 +18,7 @@ import { tradeEndpoints } from './v2/trade-routes.js';
 import { walletEndpoints } from './v2/wallet-routes.js';
 import { registerWeb } from './web.js';
 import { registerHealthRoutes } from './health-routes.js';
-import { noteOutcome, registerMetrics } from './metrics.js';
+import { countUnmatched, noteOutcome, registerMetrics } from './metrics.js';
 import { registerWebSocket } from './ws/socket-server.js';
 
 const BODY_LIMIT = 256 * 1024;
@@ -73,6 +73,7 @@ export function buildHttpServer(app: App): FastifyInstance {
   });
 
   server.setNotFoundHandler((request, reply) => {
+    countUnmatched(app, request, reply);
     const path = request.url.split('?')[0] ?? '';
     // LBank's clients get LBank's envelope; everything else gets the portal's error shape.
     if (/^\/(v2|cfd)(\/|$)/.test(path)) {
