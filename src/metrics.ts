@@ -76,8 +76,13 @@ class PreboundMetric<L extends string> {
     };
   }
 
+  /** Zeroes every series (their holders keep counting into them). */
   reset(): void {
-    this.#series.clear();
+    for (const entry of this.#series.values()) {
+      entry.buckets.fill(0);
+      entry.sum = 0;
+      entry.count = 0;
+    }
   }
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {

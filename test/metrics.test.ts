@@ -185,6 +185,21 @@ describe.each(DATABASE_KINDS)('metrics on the main port (%s)', (kind) => {
     kg.app.metrics.wsSubscriptions.dec(3);
   });
 
+  it('counts, once each, unknown paths refused before the not-found handler runs', async () => {
+    // An address past its public budget is refused (10004) by a hook, before any handler.
+    const limited = await startKeygate(kind, { env: { KEYGATE_METRICS: 'on', KEYGATE_RATE_LIMITS: 'ip=3' } });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await fetch(`${limited.baseUrl}/v2/nothing-here-${i}.do`, { method: 'POST' })).status);
+      expect(codes).toEqual([404, 404, 404, 429, 429]);
+      const { samples } = await scrape(`${limited.baseUrl}/metrics`);
+      expect(value(samples, 'keygate_http_requests_total', { surface: 'v2', method: 'POST', route: 'unmatched', status: '404', code: '404' })).toBe(3);
+      expect(value(samples, 'keygate_http_requests_total', { surface: 'v2', method: 'POST', route: 'unmatched', status: '429', code: '10004' })).toBe(2);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('does not grow under a flood of unknown paths: they share one "unmatched" route', async () => {
     const flood = async (tag: string, count: number) => {
       for (let i = 0; i < count; i++) {

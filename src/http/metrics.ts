@@ -39,11 +39,26 @@ function observe(app: App, request: FastifyRequest, reply: FastifyReply, route: 
   app.metrics.observeRequest(surface, method, route, status, code, reply.elapsedTime / 1000);
 }
 
-/** Counts the answer of a request that no route took (the not-found handler's), when metrics are on. */
+const unmatchedCounted = new WeakSet<FastifyRequest>();
+
+/**
+ * Counts, once, the answer of a request that no route took, when metrics are on: called by the
+ * not-found handler and by the error handler (a hook or the body parser may refuse such a request
+ * before the not-found handler runs).
+ */
 export function countUnmatched(app: App, request: FastifyRequest, reply: FastifyReply): void {
-  if (app.config.metrics.serve === 'off') return;
+  if (app.config.metrics.serve === 'off' || !request.is404 || unmatchedCounted.has(request)) return;
+  unmatchedCounted.add(request);
   const surface = surfaceOf(request.url.split('?')[0] ?? '');
-  reply.raw.once('finish', () => observe(app, request, reply, UNMATCHED, surface));
+  let counted = false;
+  const count = () => {
+    if (counted) return;
+    counted = true;
+    observe(app, request, reply, UNMATCHED, surface);
+  };
+  // An answer that could not be written completely is counted too, as Fastify's onResponse would.
+  reply.raw.once('finish', count);
+  reply.raw.once('close', count);
 }
 
 /** Counts every answer and, if so configured, serves GET /metrics on this server's port. */

@@ -55,6 +55,7 @@ export function buildHttpServer(app: App): FastifyInstance {
   });
 
   server.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    countUnmatched(app, request, reply);
     const ts = app.now();
     const lbank = toLbankError(error);
     if (lbank) {

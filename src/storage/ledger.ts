@@ -83,7 +83,10 @@ export async function storeBalances(trx: Kysely<Schema>, next: ReadonlyArray<{ u
 export async function writeBalances(trx: Kysely<Schema>, dialect: Dialect, deltas: readonly BalanceDelta[]): Promise<void> {
   if (deltas.length === 0) return;
   let read = await lockBalances(trx, dialect, deltas);
-  const missing = deltas.filter((d) => !read.has(balanceKey(d.userId, d.asset)));
+  // Created in (user, asset) order too, so that two transactions creating the same rows never deadlock.
+  const missing = deltas
+    .filter((d) => !read.has(balanceKey(d.userId, d.asset)))
+    .sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
   if (missing.length > 0) {
     await trx
       .insertInto('balances')

@@ -27,14 +27,20 @@ export class RedisBus implements EventBus {
       lazyConnect: true,
     };
     this.#publisher = new Redis(url, options);
-    // The subscriber queues its SUBSCRIBE until connected, and ioredis subscribes again after a reconnect.
-    this.#subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+    // The subscriber keeps its SUBSCRIBE queued until Redis answers, however long that takes (ioredis
+    // would reject a queued command at each failed reconnect), and subscribes again whenever it is ready:
+    // ioredis itself resubscribes only the channels Redis had confirmed.
+    this.#subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.#publisher.on('error', () => undefined);
     this.#subscriber.on('error', () => undefined);
     this.#subscriber.on('message', (channel: string, payload: string) => {
       for (const handler of this.#handlers.get(channel) ?? []) handler(payload);
     });
-    this.#subscriber.on('ready', () => logger.debug('Subscribed to the bus on Redis'));
+    this.#subscriber.on('ready', () => {
+      const channels = [...this.#handlers.keys()];
+      if (channels.length > 0) void this.#subscriber.subscribe(...channels).catch(() => undefined);
+      logger.debug('Subscribed to the bus on Redis');
+    });
   }
 
   async start(): Promise<void> {
