@@ -52,6 +52,17 @@ export class BatchConflict extends Error {
   }
 }
 
+/**
+ * A batch still met concurrent writes (deadlocks, serialisation failures, conflicts) after every
+ * attempt: nothing of it was written, and its writes may simply be sent again.
+ */
+export class WriteContentionError extends Error {
+  constructor(cause: unknown) {
+    super(`The batch met concurrent writes ${MAX_ATTEMPTS} times in a row; nothing was written`, { cause });
+    this.name = 'WriteContentionError';
+  }
+}
+
 function isTransient(error: unknown): boolean {
   if (error instanceof BatchConflict) return true;
   const code = (error as { code?: unknown } | null)?.code;
@@ -122,7 +133,8 @@ export class BatchWriter<I, R> {
     } catch (error) {
       // Nothing of the batch was committed: it runs again, or every item fails.
       if (isTransient(error) && attempt < MAX_ATTEMPTS) return this.#commit(batch, attempt + 1);
-      for (const pending of batch) pending.reject(error);
+      const failure = isTransient(error) ? new WriteContentionError(error) : error;
+      for (const pending of batch) pending.reject(failure);
       return;
     }
     batch.forEach((pending, i) => {

@@ -2,6 +2,7 @@
 // domain errors to them.
 import { OrderRuleError } from '../../domain/orders.js';
 import { SharedStateUnavailableError } from '../../domain/request-auth.js';
+import { WriteContentionError } from '../../storage/batch-writer.js';
 import { WithdrawalRuleError } from '../../domain/withdrawals.js';
 import { ExchangeError } from '../../services/exchange.js';
 import { WithdrawalError } from '../../services/withdrawals.js';
@@ -101,6 +102,7 @@ const WITHDRAWALS: Record<WithdrawalError['code'], LbankErrorCode> = {
 export function toLbankError(error: unknown): LbankError | undefined {
   if (error instanceof LbankError) return error;
   if (error instanceof SharedStateUnavailableError) return new LbankError(10017, 'the fleet\'s shared state (Redis) is unreachable; nothing was done, retry shortly', 503);
+  if (error instanceof WriteContentionError) return new LbankError(10017, 'the database met too many concurrent writes; nothing was done, retry shortly', 503);
   if (error instanceof OrderRuleError) return new LbankError(ORDER_RULES[error.rule], error.message);
   if (error instanceof ExchangeError) return new LbankError(EXCHANGE[error.code], error.message);
   if (error instanceof WithdrawalRuleError) return new LbankError(WITHDRAWAL_RULES[error.rule], error.message);
