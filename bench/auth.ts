@@ -13,7 +13,7 @@ import { COMMON_OPTIONS, commonSettings, FLEET_SIZE, positive, runBenchmark, sel
 import { newApiKeyId, newHmacSecret } from '../src/domain/keys.js';
 import { secretContext } from '../src/services/api-keys.js';
 import { median, type Credentials, type Leg } from './protocol.js';
-import { fixed, pairedMedian, percent, renderSection, type RunReport, type Verdict } from './report.js';
+import { fixed, pairedMedian, percent, percentAgainst, renderSection, type RunReport, type Verdict } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,7 +136,7 @@ function verdicts(report: RunReport): Verdict[] {
     const serverBound = pairedMedian(signed.rounds.map((r) => r.serverCpuUs), pub.rounds.map((r) => r.serverCpuUs), (s, p) => p / s);
     const notes = [`median of per-round ratios ${percent(paired)}`, `server-bound estimate ${percent(serverBound)} (server CPU per request, ${t.public} over ${t.signed})`];
     const min = report.database === 'fleet' ? t.fleetMin : t.min;
-    out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percent(ratio), target: min === undefined ? 'reported' : `≥ ${min * 100} %`, met: min === undefined ? undefined : ratio >= min, note: notes.join('; ') });
+    out.push({ check: `${t.signed} throughput vs ${t.public}`, measured: percentAgainst(ratio, min), target: min === undefined ? 'reported' : `≥ ${min * 100} %`, met: min === undefined ? undefined : ratio >= min, note: notes.join('; ') });
   }
   const metered = max.get(WITH_METRICS);
   const plain = max.get('hmac');

@@ -89,6 +89,9 @@ export function describeMachine(storage: string): Machine {
 
 export const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 export const percent = (value: number) => `${fixed(value * 100, 1)} %`;
+/** A share measured against a threshold: with a second decimal where one would show the threshold itself on the wrong side. */
+export const percentAgainst = (value: number, threshold: number | undefined) =>
+  threshold !== undefined && (value < threshold) !== (Number(fixed(value * 100, 1)) < threshold * 100) ? `${fixed(value * 100, 2)} %` : percent(value);
 export const rate = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
 
 export function table(header: string[], rows: string[][]): string {
