@@ -22,12 +22,6 @@ export class DeferredWrites {
     if (!amount.isZero()) this.feeIncome.set(asset, (this.feeIncome.get(asset) ?? new Decimal(0)).plus(amount));
   }
 
-  mergeInto(batch: DeferredWrites): void {
-    batch.journal.push(...this.journal);
-    batch.trades.push(...this.trades);
-    for (const [asset, amount] of this.feeIncome) batch.addFee(asset, amount);
-  }
-
   /**
    * Writes everything gathered; returns the ids of the trades, in order. `candlesCaughtUp` answers for
    * a market whose writer knows (its engine), sparing the query that finds out.

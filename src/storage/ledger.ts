@@ -1,6 +1,6 @@
 // Storage of balances, the journal that explains every change, and deposits.
 import { sql, type Kysely } from 'kysely';
-import { applyDelta, Decimal, LedgerError, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
+import { applyDelta, Decimal, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
 import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -30,14 +30,10 @@ export interface BalanceDelta {
   asset: string;
   availableDelta: Decimal;
   frozenDelta: Decimal;
-  /** The available amount the balance must hold before the change (what an order freezes). */
-  requiredAvailable?: Decimal | undefined;
 }
 
 function nextBalance(read: Balance | undefined, delta: BalanceDelta): Balance {
-  const current = read ?? ZERO_BALANCE;
-  if (delta.requiredAvailable && delta.requiredAvailable.gt(current.available)) throw new LedgerError('insufficient_balance', 'Insufficient balance');
-  return applyDelta(current, delta.availableDelta, delta.frozenDelta);
+  return applyDelta(read ?? ZERO_BALANCE, delta.availableDelta, delta.frozenDelta);
 }
 
 const balanceKey = (userId: number, asset: string) => `${userId}:${asset}`;
