@@ -1,5 +1,7 @@
 // Group commit: a batch that keeps meeting concurrent writes runs again, and after its last attempt
-// every one of its writes fails as contention (LBank 10017, HTTP 503: retry), never as a bare 500.
+// every one of its writes fails as contention (LBank 10017, HTTP 503: retry), never as a bare 500. A
+// quick pass settles what it can first; what it leaves, or all of it if it meets a concurrent write,
+// goes to the batch's transaction.
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,5 +39,28 @@ describe('the batch writer', () => {
       expect(reason).toBeInstanceOf(WriteContentionError);
       expect(toLbankError(reason)).toMatchObject({ code: 10017, httpStatus: 503 });
     }
+  });
+
+  it('leaves to the transaction what the quick pass did not settle, and all of it when the pass met a concurrent write', async () => {
+    const transacted: number[][] = [];
+    let conflict = false;
+    const writer = new BatchWriter<number, number>(
+      db,
+      16,
+      async (_trx, items) => {
+        transacted.push([...items]);
+        return items.map((n) => ({ value: -n }));
+      },
+      async (_db, items) => {
+        if (conflict) throw new BatchConflict('a custom_id');
+        return items.map((n) => (n > 2 ? { value: n } : n === 2 ? { refused: new Error('two') } : undefined));
+      },
+    );
+    const settle = (ns: number[]) => Promise.allSettled(ns.map((n) => writer.submit(n))).then((all) => all.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message)));
+    expect(await settle([1, 2, 3])).toEqual([-1, 'two', 3]);
+    expect(transacted).toEqual([[1]]);
+    conflict = true;
+    expect(await settle([4, 5])).toEqual([-4, -5]);
+    expect(transacted).toEqual([[1], [4, 5]]);
   });
 });

@@ -163,6 +163,41 @@ describe.each(DATABASE_KINDS)('sandbox exchange on %s', (kind) => {
     await t.client.call('supplement/cancel_order_by_symbol', { symbol: 'btc_usdt' });
   });
 
+  it('stores at once the accounts a batch’s funds cover, and decides the others order by order', async () => {
+    // Concurrent requests share a batch; on PostgreSQL the covered accounts take one statement.
+    const covered = await trader(keygate, { usdt: '15.35' });
+    const short = await trader(keygate, { usdt: '10' });
+    const reuser = await trader(keygate, { usdt: '50' });
+    await place(reuser, { type: 'buy', price: '30.5', amount: '0.1', custom_id: 'taken' });
+    const buy = (t: Trader, extra: Record<string, string> = {}) =>
+      place(t, { type: 'buy', price: '30.5', amount: '0.1', ...extra }).then(
+        () => 0,
+        (error: unknown) => (error instanceof LbankApiError ? error.code : -1),
+      );
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 5 }, () => buy(covered)),
+      ...Array.from({ length: 5 }, () => buy(short)),
+      buy(reuser, { custom_id: 'taken' }),
+      buy(reuser, { custom_id: 'fresh' }),
+    ]);
+    expect(outcomes.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
+    expect(outcomes.slice(5, 10).filter((c) => c === 0)).toHaveLength(3);
+    expect(outcomes.slice(5, 10).filter((c) => c !== 0)).toEqual([10016, 10016]);
+    expect(outcomes.slice(10)).toEqual([10036, 0]);
+    // Written as the domain writes decimals: 15.35 − 5 × 3.05 is "0.1", not "0.10".
+    expect(await balance(keygate, covered, 'usdt')).toEqual({ available: '0.1', frozen: '15.25' });
+    expect(await balance(keygate, short, 'usdt')).toEqual({ available: '0.85', frozen: '9.15' });
+    expect(await balance(keygate, reuser, 'usdt')).toEqual({ available: '43.9', frozen: '6.1' });
+    const journal = await keygate.app.database.db
+      .selectFrom('ledger_entries')
+      .select(['available_delta', 'frozen_delta'])
+      .where('user_id', '=', covered.userId)
+      .where('reason', '=', 'order_freeze')
+      .execute();
+    expect(journal).toEqual(Array.from({ length: 5 }, () => ({ available_delta: '-3.05', frozen_delta: '3.05' })));
+    for (const t of [covered, short, reuser]) await t.client.call('supplement/cancel_order_by_symbol', { symbol: 'btc_usdt' });
+  });
+
   it('validates without placing, and places batches order by order', async () => {
     const t = await trader(keygate, { usdt: '1000' });
     expect(await t.client.call('supplement/create_order_test', { symbol: 'btc_usdt', type: 'buy', price: '100', amount: '1' })).toMatchObject({ order_id: null });

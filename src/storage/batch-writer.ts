@@ -5,7 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
 import type { Dialect } from './database.js';
-import { addFeeIncome, insertTrades, type TradeRow } from './exchange.js';
+import { addFeeIncomes, insertTrades, type TradeRow } from './exchange.js';
 import { insertJournal, type JournalEntry } from './ledger.js';
 import type { Schema } from './schema.js';
 
@@ -30,7 +30,7 @@ export class DeferredWrites {
     await insertJournal(trx, this.journal);
     const tradeIds = await insertTrades(trx, this.trades, candlesCaughtUp);
     // In one order everywhere, so that two batches adding to the same assets never wait on each other.
-    for (const asset of [...this.feeIncome.keys()].sort()) await addFeeIncome(trx, dialect, asset, this.feeIncome.get(asset)!);
+    await addFeeIncomes(trx, dialect, [...this.feeIncome.keys()].sort().map((asset) => ({ asset, amount: this.feeIncome.get(asset)! })));
     return tradeIds;
   }
 }
@@ -72,6 +72,13 @@ export type Settled<R> = { value: R } | { refused: unknown };
  */
 export type BatchWork<I, R> = (trx: Transaction<Schema>, items: readonly I[]) => Promise<Array<Settled<R>>>;
 
+/**
+ * An optional first pass over a batch, outside any transaction: it settles what it can in statements
+ * that are each atomic on their own (one round trip and its commit, instead of a transaction's
+ * several), and leaves the rest (undefined) to the batch's transaction. Throwing leaves it all there.
+ */
+export type QuickPass<I, R> = (db: Kysely<Schema>, items: readonly I[]) => Promise<Array<Settled<R> | undefined>>;
+
 interface Pending<I, R> {
   item: I;
   resolve: (value: R) => void;
@@ -86,6 +93,7 @@ export class BatchWriter<I, R> {
     private readonly db: Kysely<Schema>,
     private readonly maxBatch: number,
     private readonly work: BatchWork<I, R>,
+    private readonly quickPass?: QuickPass<I, R>,
   ) {}
 
   /** Writes the item with the others submitted meanwhile, and resolves once it is committed. */
@@ -110,7 +118,7 @@ export class BatchWriter<I, R> {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.maxBatch);
-        await this.#commit(batch);
+        await this.#commit(this.quickPass ? await this.#quick(batch) : batch);
         // A synchronous driver (better-sqlite3) commits without ever yielding to the event loop: let it
         // read the requests that arrived meanwhile, so that they share the next commit.
         await new Promise<void>((resume) => setImmediate(resume));
@@ -120,7 +128,27 @@ export class BatchWriter<I, R> {
     }
   }
 
+  /** Settles what the quick pass can; returns the rest. */
+  async #quick(batch: Array<Pending<I, R>>): Promise<Array<Pending<I, R>>> {
+    let settled: Array<Settled<R> | undefined>;
+    try {
+      settled = await this.quickPass!(this.db, batch.map((p) => p.item));
+    } catch (error) {
+      if (isTransient(error)) return batch;
+      for (const pending of batch) pending.reject(error);
+      return [];
+    }
+    return batch.filter((pending, i) => {
+      const outcome = settled[i];
+      if (!outcome) return true;
+      if ('value' in outcome) pending.resolve(outcome.value);
+      else pending.reject(outcome.refused);
+      return false;
+    });
+  }
+
   async #commit(batch: Array<Pending<I, R>>, attempt = 1): Promise<void> {
+    if (batch.length === 0) return;
     let settled: Array<Settled<R>>;
     try {
       settled = await this.db.transaction().execute((trx) => this.work(trx, batch.map((p) => p.item)));

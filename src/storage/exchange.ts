@@ -29,6 +29,70 @@ export async function insertOrders(trx: Kysely<Schema>, orders: readonly NewOrde
   return stored;
 }
 
+/** An order to store with the amount it freezes, for freezeAndInsertOrders. */
+export interface OrderToFreeze {
+  order: NewOrder;
+  /** What the order freezes of `order.frozen_asset` (positive), as the domain computed it. */
+  amount: Decimal;
+}
+
+/**
+ * PostgreSQL only: stores orders and freezes their funds in one statement, so one round trip and its
+ * own commit, with the balances locked only while it runs. Orders are taken a whole (account, asset)
+ * at a time: an account's orders in an asset are stored only if its available balance covers all of
+ * them; those not returned are left to the caller's step-by-step path (lockBalances), which decides
+ * them one by one in arrival order — as it does an order whose custom id is already used. The
+ * balances are locked in (user, asset) order, like lockBalances, so that no writer deadlocks on them.
+ * Throws (nothing written) if a concurrent statement took one of the custom ids meanwhile.
+ */
+export async function freezeAndInsertOrders(db: Kysely<Schema>, batch: readonly OrderToFreeze[]): Promise<OrderRow[]> {
+  const stored: OrderRow[] = [];
+  for (let i = 0; i < batch.length; i += 200) {
+    const rows = batch.slice(i, i + 200).map(({ order: o, amount }, n) =>
+      n === 0
+        ? sql`(${o.order_id}, CAST(${o.user_id} AS INTEGER), ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), ${o.custom_id}, CAST(${o.created_at} AS BIGINT), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER), CAST(${amount.toFixed()} AS NUMERIC), ${amount.neg().toFixed()}, CAST(${n} AS INTEGER))`
+        : sql`(${o.order_id}, ${o.user_id}, ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, ${o.status}, ${o.custom_id}, ${o.created_at}, ${o.updated_at}, ${o.matched}, ${amount.toFixed()}, ${amount.neg().toFixed()}, ${n})`,
+    );
+    // `locked` is counted in full before any balance is updated: every row is locked first, in order.
+    // A balance is rewritten in the canonical form the domain writes (no trailing zeros).
+    const result = await sql<OrderRow>`
+      WITH v(order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote, remaining_qty,
+             frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched, amount, release, arrival)
+        AS (VALUES ${sql.join(rows)}),
+      fresh AS (
+        SELECT v.* FROM v
+        WHERE v.custom_id IS NULL OR NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = v.user_id AND o.custom_id = v.custom_id)),
+      need AS (SELECT user_id, frozen_asset AS asset, sum(amount) AS amount FROM fresh GROUP BY user_id, frozen_asset),
+      locked AS (
+        SELECT b.user_id FROM balances b JOIN need n ON n.user_id = b.user_id AND n.asset = b.asset
+        ORDER BY b.user_id, b.asset FOR UPDATE OF b),
+      debited AS (
+        UPDATE balances b
+        SET available = CAST(trim_scale(CAST(b.available AS NUMERIC) - n.amount) AS TEXT),
+            frozen = CAST(trim_scale(CAST(b.frozen AS NUMERIC) + n.amount) AS TEXT)
+        FROM need n
+        WHERE b.user_id = n.user_id AND b.asset = n.asset AND CAST(b.available AS NUMERIC) >= n.amount
+          AND (SELECT count(*) FROM locked) > 0
+        RETURNING b.user_id, b.asset),
+      inserted AS (
+        INSERT INTO orders (order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote,
+                            remaining_qty, frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched)
+        SELECT f.order_id, f.user_id, f.symbol, f.type, f.price, f.quantity, f.quote_budget, f.executed_qty, f.executed_quote,
+               f.remaining_qty, f.frozen_asset, f.frozen_remaining, f.status, f.custom_id, f.created_at, f.updated_at, f.matched
+        FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
+        ORDER BY f.arrival
+        RETURNING *),
+      journal AS (
+        INSERT INTO ledger_entries (user_id, asset, available_delta, frozen_delta, reason, ref_type, ref_id, created_at)
+        SELECT f.user_id, f.frozen_asset, f.release, CAST(f.amount AS TEXT), 'order_freeze', 'order', f.order_id, f.created_at
+        FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
+        ORDER BY f.arrival)
+      SELECT * FROM inserted`.execute(db);
+    stored.push(...result.rows);
+  }
+  return stored;
+}
+
 /** Which of these (account, custom id) pairs an order already uses, as `userId:customId`. */
 export async function takenCustomIds(db: Kysely<Schema>, wanted: ReadonlyArray<{ userId: number; customId: string }>): Promise<Set<string>> {
   if (wanted.length === 0) return new Set();
@@ -223,11 +287,17 @@ export async function listRecentTrades(db: Kysely<Schema>, symbol: string, limit
  * (SQLITE_BUSY_SNAPSHOT), so a read and write inside one transaction lose no update there.
  */
 export async function addFeeIncome(trx: Kysely<Schema>, dialect: Dialect, asset: string, amount: Decimal): Promise<void> {
-  if (amount.isZero()) return;
+  await addFeeIncomes(trx, dialect, [{ asset, amount }]);
+}
+
+/** addFeeIncome for several assets: on PostgreSQL one statement, its rows locked in the order given. */
+export async function addFeeIncomes(trx: Kysely<Schema>, dialect: Dialect, additions: ReadonlyArray<{ asset: string; amount: Decimal }>): Promise<void> {
+  const nonZero = additions.filter((a) => !a.amount.isZero());
+  if (nonZero.length === 0) return;
   if (dialect === 'postgres') {
     await trx
       .insertInto('fee_income')
-      .values({ asset, amount: amount.toFixed() })
+      .values(nonZero.map(({ asset, amount }) => ({ asset, amount: amount.toFixed() })))
       .onConflict((oc) =>
         // trim_scale: the sum is written as the ledger writes decimals, without trailing zeros.
         oc.column('asset').doUpdateSet({ amount: sql<string>`CAST(trim_scale(CAST(fee_income.amount AS NUMERIC) + CAST(excluded.amount AS NUMERIC)) AS TEXT)` }),
@@ -235,9 +305,11 @@ export async function addFeeIncome(trx: Kysely<Schema>, dialect: Dialect, asset:
       .execute();
     return;
   }
-  const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
-  if (row) await trx.updateTable('fee_income').set({ amount: amount.plus(row.amount).toFixed() }).where('asset', '=', asset).execute();
-  else await trx.insertInto('fee_income').values({ asset, amount: amount.toFixed() }).execute();
+  for (const { asset, amount } of nonZero) {
+    const row = await trx.selectFrom('fee_income').select('amount').where('asset', '=', asset).executeTakeFirst();
+    if (row) await trx.updateTable('fee_income').set({ amount: amount.plus(row.amount).toFixed() }).where('asset', '=', asset).execute();
+    else await trx.insertInto('fee_income').values({ asset, amount: amount.toFixed() }).execute();
+  }
 }
 
 export async function findFeeRatesOf(db: Kysely<Schema>, userIds: number[]): Promise<Array<{ user_id: number; maker: string; taker: string }>> {
