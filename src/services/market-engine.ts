@@ -207,11 +207,16 @@ export class MarketEngine {
     this.#candlesReady = true;
   }
 
-  /** One batch; false when nothing was waiting. */
+  /**
+   * One batch; true when it was full, so that more may be waiting. Whatever arrives after the batch
+   * was read comes with a wake (#again), or is found by the poll should the wake be lost, so a batch
+   * that was not full needs no second look.
+   */
   async #batch(): Promise<boolean> {
     const { database, epoch, now } = this.options;
     const [waiting, cancels] = await Promise.all([listWaitingOrders(database.db, this.symbol, BATCH_LIMIT), listOrderCancels(database.db, this.symbol, BATCH_LIMIT)]);
     if (waiting.length === 0 && cancels.length === 0) return false;
+    const full = waiting.length === BATCH_LIMIT || cancels.length === BATCH_LIMIT;
     const at = now();
     const report: EngineReport = { symbol: this.symbol, done: [], orders: [], trades: [], balances: [], at };
     const deferred = new DeferredWrites();
@@ -251,7 +256,7 @@ export class MarketEngine {
     report.balances = balances.touched();
     report.trades = deferred.trades.map((t, i) => ({ id: tradeIds[i], price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
     await this.options.bus.publish(BUS_CHANNELS.engine, JSON.stringify(report)).catch(() => undefined);
-    return true;
+    return full;
   }
 
   /** What a committed batch did, for the metrics. */
