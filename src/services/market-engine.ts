@@ -11,22 +11,21 @@ import { OrderBook, type Fill, type MatchPlan } from '../domain/matching.js';
 import { marketAssets, type Market } from '../domain/markets.js';
 import { isFinal, OrderStatus, parseOrderType, type OrderIntent } from '../domain/orders.js';
 import type { Metrics } from '../metrics.js';
-import { DeferredWrites } from '../storage/batch-writer.js';
 import type { Database, Dialect } from '../storage/database.js';
 import {
+  addFeeIncomes,
   findFeeRatesOf,
   holdsMarketLease,
   listOpenOrdersOfMarket,
   listOrderCancels,
   listWaitingOrders,
-  deleteOrderCancels,
   findOrdersByIds,
-  updateOrdersProgress,
-  writeMarketDepth,
+  writeEngineBatch,
   type OrderRow,
+  type TradeRow,
 } from '../storage/exchange.js';
-import { catchUpCandles } from '../storage/candles.js';
-import { writeBalances, type BalanceChange } from '../storage/ledger.js';
+import { catchUpCandles, foldIntoCandles } from '../storage/candles.js';
+import { writeBalances, type BalanceChange, type JournalEntry } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
 
@@ -44,6 +43,17 @@ export class FencedOffError extends Error {
   constructor(symbol: string) {
     super(`Market ${symbol} is now run by another server`);
     this.name = 'FencedOffError';
+  }
+}
+
+/** What a batch appends besides its orders' new state: journal and trade rows, and fee income. */
+class DeferredWrites {
+  readonly journal: JournalEntry[] = [];
+  readonly trades: Array<Omit<TradeRow, 'id'>> = [];
+  readonly feeIncome = new Map<string, Decimal>();
+
+  addFee(asset: string, amount: Decimal): void {
+    if (!amount.isZero()) this.feeIncome.set(asset, (this.feeIncome.get(asset) ?? new Decimal(0)).plus(amount));
   }
 }
 
@@ -233,11 +243,23 @@ export class MarketEngine {
         // Cancellations after the orders of the batch: a cancellation can only follow its order.
         const cancelled = cancels.length > 0 ? await findOrdersByIds(trx, cancels.map((c) => c.order_id)) : [];
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
-        await updateOrdersProgress(trx, [...touched.values()]);
+        const written = await writeEngineBatch(trx, database.dialect, {
+          symbol: this.symbol,
+          orders: [...touched.values()],
+          journal: deferred.journal,
+          trades: deferred.trades,
+          cancelIds: cancels.map((c) => c.id),
+          depth: this.book.depth(DEPTH_LEVELS),
+          at,
+        });
+        tradeIds = written.tradeIds;
+        report.depthVersion = written.depthVersion;
         // The engine caught its candles up before matching, and it alone writes the market's trades.
-        tradeIds = await deferred.flush(trx, database.dialect, () => this.#candlesReady);
-        if (cancels.length > 0) await deleteOrderCancels(trx, cancels.map((c) => c.id));
-        report.depthVersion = await writeMarketDepth(trx, this.symbol, this.book.depth(DEPTH_LEVELS), at);
+        if (tradeIds.length > 0) {
+          await foldIntoCandles(trx, this.symbol, deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), tradeIds.at(-1)!);
+        }
+        // Fee income, then balances, as a withdrawal's completion takes them, so that neither waits on the other.
+        await addFeeIncomes(trx, database.dialect, [...deferred.feeIncome.keys()].sort().map((asset) => ({ asset, amount: deferred.feeIncome.get(asset)! })));
         // Last: the balances are rows that intake on every server locks too, so they stay locked the least.
         await balances.write(trx, database.dialect);
         for (const row of touched.values()) {

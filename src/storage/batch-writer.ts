@@ -3,37 +3,7 @@
 // A caller's promise resolves only after its transaction has committed (an acknowledged write is
 // durable), and the commit — the fsync — is shared by the whole batch.
 import type { Kysely, Transaction } from 'kysely';
-import { Decimal } from '../domain/ledger.js';
-import type { Dialect } from './database.js';
-import { addFeeIncomes, insertTrades, type TradeRow } from './exchange.js';
-import { insertJournal, type JournalEntry } from './ledger.js';
 import type { Schema } from './schema.js';
-
-/**
- * Writes a unit of work may leave to the end of its batch: appended journal and trade rows, and
- * additions to the fee income. Written once per batch, in the same transaction, they cost one statement, not one per order.
- */
-export class DeferredWrites {
-  readonly journal: JournalEntry[] = [];
-  readonly trades: Array<Omit<TradeRow, 'id'>> = [];
-  readonly feeIncome = new Map<string, Decimal>();
-
-  addFee(asset: string, amount: Decimal): void {
-    if (!amount.isZero()) this.feeIncome.set(asset, (this.feeIncome.get(asset) ?? new Decimal(0)).plus(amount));
-  }
-
-  /**
-   * Writes everything gathered; returns the ids of the trades, in order. `candlesCaughtUp` answers for
-   * a market whose writer knows (its engine), sparing the query that finds out.
-   */
-  async flush(trx: Kysely<Schema>, dialect: Dialect, candlesCaughtUp?: (symbol: string) => boolean): Promise<number[]> {
-    await insertJournal(trx, this.journal);
-    const tradeIds = await insertTrades(trx, this.trades, candlesCaughtUp);
-    // In one order everywhere, so that two batches adding to the same assets never wait on each other.
-    await addFeeIncomes(trx, dialect, [...this.feeIncome.keys()].sort().map((asset) => ({ asset, amount: this.feeIncome.get(asset)! })));
-    return tradeIds;
-  }
-}
 
 /** How often a batch that PostgreSQL aborted for a deadlock or a serialisation failure is tried. */
 const MAX_ATTEMPTS = 3;
