@@ -16,6 +16,7 @@ import {
   addFeeIncomes,
   findFeeRatesOf,
   holdsMarketLease,
+  holdsMarketLeaseWithRates,
   listOpenOrdersOfMarket,
   listOrderCancels,
   listWaitingOrders,
@@ -24,7 +25,7 @@ import {
   type OrderRow,
   type TradeRow,
 } from '../storage/exchange.js';
-import { catchUpCandles, foldIntoCandles } from '../storage/candles.js';
+import { catchUpCandles, foldedCandles, rememberedCandle, type CandleMemory, type CandleRecord } from '../storage/candles.js';
 import { writeBalances, type BalanceChange, type JournalEntry } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
@@ -32,6 +33,8 @@ import { BUS_CHANNELS, type EngineReport, type EventBus } from './event-bus.js';
 export const DEFAULT_FEE_RATE = '0.001';
 /** How many orders and cancellations one batch (one transaction) takes at most. */
 const BATCH_LIMIT = 256;
+/** How many accounts' fee rates a batch reads with its lease at most (the rest when met). */
+const MAX_LIKELY_TRADERS = 500;
 /** Levels of each side kept in market_depth: LBank's depth endpoint serves at most 200. */
 export const DEPTH_LEVELS = 200;
 const ZERO = new Decimal(0);
@@ -118,9 +121,13 @@ export class MarketEngine {
   readonly book: OrderBook;
   /** The rows of the orders resting on the book, so that filling one costs no read. */
   readonly #resting = new Map<string, OrderRow>();
+  /** How many orders each account has resting (the makers a batch may meet). */
+  readonly #restingUsers = new Map<number, number>();
   #stopped = false;
   #loop: Promise<void> | undefined;
   #again = false;
+  /** The candles this engine last wrote (it is their only writer while it holds the market). */
+  #candles: CandleMemory = new Map();
   /** Whether the market's candles include every stored trade (see #catchUpCandles). */
   #candlesReady = false;
   readonly #base: string;
@@ -187,10 +194,12 @@ export class MarketEngine {
   }
 
   async #rebuild(): Promise<void> {
+    this.#candles = new Map();
     this.book.clear();
     this.#resting.clear();
+    this.#restingUsers.clear();
     for (const row of await listOpenOrdersOfMarket(this.options.database.db, this.symbol)) {
-      this.#resting.set(row.order_id, row);
+      this.#rest(row);
       this.book.add({ id: row.order_id, userId: row.user_id, side: row.type.startsWith('buy') ? 'buy' : 'sell', price: new Decimal(row.price!), remaining: new Decimal(row.remaining_qty), seq: row.id });
     }
   }
@@ -234,30 +243,36 @@ export class MarketEngine {
     let filled = 0;
     let ended = 0;
     let tradeIds: number[] = [];
+    let candles: CandleRecord[] = [];
     try {
       await database.db.transaction().execute(async (trx) => {
-        if (!(await holdsMarketLease(trx, this.symbol, epoch, database.dialect))) throw new FencedOffError(this.symbol);
+        // The rates of the batch's takers and of the accounts resting on the book (the makers it can
+        // meet), read with the lease; a maker beyond those is read when met (#loadRates).
+        const likely = this.#likelyTraders(waiting);
+        const lease = await holdsMarketLeaseWithRates(trx, this.symbol, epoch, database.dialect, likely);
+        if (!lease.held) throw new FencedOffError(this.symbol);
         const touched = new Map<string, OrderRow>();
         const rates = new Map<number, { maker: Decimal; taker: Decimal }>();
+        const found = new Map(lease.rates.map((r) => [r.user_id, r]));
+        for (const id of likely) rates.set(id, { maker: new Decimal(found.get(id)?.maker ?? DEFAULT_FEE_RATE), taker: new Decimal(found.get(id)?.taker ?? DEFAULT_FEE_RATE) });
         for (const order of waiting) await this.#match(trx, order, touched, balances, deferred, rates, report, at);
         // Cancellations after the orders of the batch: a cancellation can only follow its order.
         const cancelled = cancels.length > 0 ? await findOrdersByIds(trx, cancels.map((c) => c.order_id)) : [];
         for (const row of cancelled) this.#cancel(touched.get(row.order_id) ?? row, touched, balances, report, at);
+        // The engine caught its candles up before matching, and it alone writes the market's trades and candles.
+        candles = deferred.trades.length > 0 ? await foldedCandles(trx, this.symbol, deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), this.#candles) : [];
         const written = await writeEngineBatch(trx, database.dialect, {
           symbol: this.symbol,
           orders: [...touched.values()],
           journal: deferred.journal,
           trades: deferred.trades,
+          candles,
           cancelIds: cancels.map((c) => c.id),
           depth: this.book.depth(DEPTH_LEVELS),
           at,
         });
         tradeIds = written.tradeIds;
         report.depthVersion = written.depthVersion;
-        // The engine caught its candles up before matching, and it alone writes the market's trades.
-        if (tradeIds.length > 0) {
-          await foldIntoCandles(trx, this.symbol, deferred.trades.map((t) => ({ price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, at: t.created_at })), tradeIds.at(-1)!);
-        }
         // Fee income, then balances, as a withdrawal's completion takes them, so that neither waits on the other.
         await addFeeIncomes(trx, database.dialect, [...deferred.feeIncome.keys()].sort().map((asset) => ({ asset, amount: deferred.feeIncome.get(asset)! })));
         // Last: the balances are rows that intake on every server locks too, so they stay locked the least.
@@ -274,6 +289,8 @@ export class MarketEngine {
       await this.#rebuild();
       throw error;
     }
+    // The candles just written are those the next batch's trades most likely fall into.
+    if (candles.length > 0) this.#candles = new Map(candles.map(rememberedCandle));
     this.#count(waiting, filled, ended, deferred.trades.length);
     report.balances = balances.touched();
     report.trades = deferred.trades.map((t, i) => ({ id: tradeIds[i], price: t.price, quantity: t.quantity, quoteQuantity: t.quote_quantity, takerSide: t.taker_side, at: t.created_at }));
@@ -291,6 +308,16 @@ export class MarketEngine {
     const at = now();
     // On a fleet the order was stamped by another server's clock: a small skew may look negative.
     for (const order of waiting) metrics.engineLag.observe(market, Math.max(0, at - order.created_at) / 1000);
+  }
+
+  /** The accounts of the batch's orders and of the book's resting orders, up to MAX_LIKELY_TRADERS. */
+  #likelyTraders(waiting: readonly OrderRow[]): number[] {
+    const ids = new Set(waiting.map((o) => o.user_id));
+    for (const userId of this.#restingUsers.keys()) {
+      if (ids.size >= MAX_LIKELY_TRADERS) break;
+      ids.add(userId);
+    }
+    return [...ids].slice(0, MAX_LIKELY_TRADERS);
   }
 
   /** Loads the maker and taker rates of these accounts that the batch does not know yet, in one query. */
@@ -356,8 +383,8 @@ export class MarketEngine {
       frozenRemaining = frozenRemaining.minus(buyerIsTaker ? fill.quoteQuantity : fill.quantity);
       const after = this.#makerAfterFill(maker, fill, buyerIsTaker, balances, at);
       touched.set(maker.order_id, after);
-      if (isFinal(after.status)) this.#resting.delete(after.order_id);
-      else this.#resting.set(after.order_id, after);
+      if (isFinal(after.status)) this.#unrest(after.order_id);
+      else this.#rest(after);
     }
     const resting = plan.restQuantity.gt(0);
     const status = takerStatus(plan, intent, resting);
@@ -377,9 +404,23 @@ export class MarketEngine {
       matched: 1,
     };
     touched.set(order.order_id, after);
-    if (resting) this.#resting.set(order.order_id, after);
+    if (resting) this.#rest(after);
     this.book.apply(plan, resting ? { id: order.order_id, userId: order.user_id, side: intent.type.side, price: intent.price!, seq: order.id } : undefined);
     report.done.push({ orderId: order.order_id });
+  }
+
+  #rest(row: OrderRow): void {
+    if (!this.#resting.has(row.order_id)) this.#restingUsers.set(row.user_id, (this.#restingUsers.get(row.user_id) ?? 0) + 1);
+    this.#resting.set(row.order_id, row);
+  }
+
+  #unrest(orderId: string): void {
+    const row = this.#resting.get(orderId);
+    if (!row) return;
+    this.#resting.delete(orderId);
+    const left = (this.#restingUsers.get(row.user_id) ?? 1) - 1;
+    if (left > 0) this.#restingUsers.set(row.user_id, left);
+    else this.#restingUsers.delete(row.user_id);
   }
 
   /** The stored row of a resting order, kept beside the book (both are rebuilt from the database together). */
@@ -425,7 +466,7 @@ export class MarketEngine {
       updated_at: at,
       matched: 1,
     });
-    this.#resting.delete(order.order_id);
+    this.#unrest(order.order_id);
     this.book.remove(order.order_id);
   }
 }

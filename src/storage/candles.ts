@@ -38,8 +38,26 @@ export async function candlesCaughtUp(trx: Kysely<Schema>, symbol: string): Prom
   return row.mark !== null && Number(row.mark) === Number(row.newest ?? 0);
 }
 
+/** A candle as stored: one row per market, resolution and bucket start. */
+export type CandleRecord = Omit<CandleRow, 'symbol'>;
+
+/**
+ * The stored candles a market's engine last wrote, by `resolution:start`, and the buckets it found
+ * empty (null): what the database holds for them as long as that engine holds the market, since it
+ * is their only writer. The engine drops it whenever a batch of its fails.
+ */
+export type CandleMemory = Map<string, Candle | null>;
+
 /** Folds trades (in the order they happened, the last one `lastTradeId`) into the market's stored candles. */
 export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trades: readonly CandleTrade[], lastTradeId: number): Promise<void> {
+  await writeCandles(trx, symbol, await foldedCandles(trx, symbol, trades), lastTradeId);
+}
+
+/**
+ * The candles these trades (in the order they happened) change, merged with what is stored: read in
+ * one query, or not at all when `memory` knows every bucket. `memory` learns what was read.
+ */
+export async function foldedCandles(trx: Kysely<Schema>, symbol: string, trades: readonly CandleTrade[], memory?: CandleMemory): Promise<CandleRecord[]> {
   // The trades' own minute candles, in the order the trades happened; every resolution is then
   // updated by merging these (a batch's trades share a minute: a handful of merges, not one per trade).
   const minutes = new Map<number, Candle>();
@@ -52,7 +70,11 @@ export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trade
   for (const minute of minutes.keys()) {
     for (const resolution of STORED_RESOLUTIONS) {
       const start = bucketStart(resolution, minute);
-      wanted.set(`${resolution}:${start}`, { resolution, start });
+      const key = `${resolution}:${start}`;
+      const known = memory?.get(key);
+      if (known !== undefined) {
+        if (known) touched.set(key, { resolution, candle: known });
+      } else wanted.set(key, { resolution, start });
     }
   }
   // The candles already stored for these buckets: usually one per resolution, read in one query.
@@ -72,6 +94,7 @@ export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trade
       .execute();
     for (const row of rows) touched.set(`${row.resolution}:${Number(row.start)}`, { resolution: row.resolution as StoredResolution, candle: toCandle(row) });
   }
+  for (const key of wanted.keys()) memory?.set(key, touched.get(key)?.candle ?? null);
   for (const minute of minutes.values()) {
     for (const resolution of STORED_RESOLUTIONS) {
       const start = bucketStart(resolution, minute.start);
@@ -81,8 +104,7 @@ export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trade
       touched.set(key, entry);
     }
   }
-  const rows = [...touched.values()].map(({ resolution, candle }) => ({
-    symbol,
+  return [...touched.values()].map(({ resolution, candle }) => ({
     resolution,
     start: candle!.start,
     open: candle!.open,
@@ -93,6 +115,16 @@ export async function foldIntoCandles(trx: Kysely<Schema>, symbol: string, trade
     quote_volume: candle!.quoteVolume,
     trades: candle!.trades,
   }));
+}
+
+/** What a written candle is, for the engine's CandleMemory. */
+export function rememberedCandle(row: CandleRecord): [string, Candle] {
+  return [`${row.resolution}:${Number(row.start)}`, toCandle(row)];
+}
+
+/** Stores folded candles and how far the market's candles now reach (`lastTradeId`). */
+export async function writeCandles(trx: Kysely<Schema>, symbol: string, records: readonly CandleRecord[], lastTradeId: number): Promise<void> {
+  const rows = records.map((r) => ({ symbol, ...r }));
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     await trx
       .insertInto('candles')

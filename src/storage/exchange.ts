@@ -2,7 +2,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { Decimal } from '../domain/ledger.js';
 import { OrderStatus } from '../domain/orders.js';
-import { candlesCaughtUp, foldIntoCandles } from './candles.js';
+import { candlesCaughtUp, foldIntoCandles, writeCandles, type CandleRecord } from './candles.js';
 import type { Dialect } from './database.js';
 import { insertJournal, type JournalEntry } from './ledger.js';
 import type { Schema } from './schema.js';
@@ -168,6 +168,33 @@ export async function holdsMarketLease(trx: Kysely<Schema>, symbol: string, epoc
 }
 
 /** Writes the top of a market's book as its engine committed it; returns the book's new version (one more than the last). */
+/**
+ * holdsMarketLease, and the fee rates of these accounts (those that have their own), in one round trip
+ * on PostgreSQL: an engine batch needs both before it matches.
+ */
+export async function holdsMarketLeaseWithRates(
+  trx: Kysely<Schema>,
+  symbol: string,
+  epoch: number,
+  dialect: Dialect,
+  userIds: readonly number[],
+): Promise<{ held: boolean; rates: Array<{ user_id: number; maker: string; taker: string }> }> {
+  if (dialect !== 'postgres' || userIds.length === 0) {
+    const held = await holdsMarketLease(trx, symbol, epoch, dialect);
+    return { held, rates: held && userIds.length > 0 ? await findFeeRatesOf(trx, [...userIds]) : [] };
+  }
+  const rows = await trx
+    .selectFrom('market_leases as l')
+    .leftJoin('fee_rates as f', (join) => join.on((eb) => eb('f.user_id', 'in', [...userIds])))
+    .select(['l.epoch', 'f.user_id', 'f.maker', 'f.taker'])
+    .where('l.symbol', '=', symbol)
+    .modifyEnd(sql`FOR UPDATE OF l`)
+    .execute();
+  const held = rows.length > 0 && rows[0]!.epoch === epoch;
+  const rates = rows.flatMap((r) => (r.user_id !== null && r.maker !== null && r.taker !== null ? [{ user_id: r.user_id, maker: r.maker, taker: r.taker }] : []));
+  return { held, rates };
+}
+
 export async function writeMarketDepth(trx: Kysely<Schema>, symbol: string, depth: { asks: Array<[string, string]>; bids: Array<[string, string]> }, at: number): Promise<number> {
   const values = { asks: JSON.stringify(depth.asks), bids: JSON.stringify(depth.bids), updated_at: at };
   const row = await trx
@@ -352,6 +379,8 @@ export interface EngineBatchWrites {
   /** The cancel requests the batch applied. */
   cancelIds: readonly number[];
   depth: { asks: Array<[string, string]>; bids: Array<[string, string]> };
+  /** The candles the trades changed (foldedCandles), written with how far the candles reach. */
+  candles: readonly CandleRecord[];
   at: number;
 }
 
@@ -359,17 +388,18 @@ export interface EngineBatchWrites {
 const MAX_PARAMETERS = 30_000;
 
 /**
- * Writes an engine batch's orders, journal, trades, applied cancel requests and book, in the caller's
- * transaction; returns the trades' ids, in order, and the book's new version. On PostgreSQL that is one
- * statement (one round trip instead of five): none of these rows is locked by anyone but the market's
- * engine, so their order within the statement does not matter. Candles are left to the caller.
+ * Writes an engine batch's orders, journal, trades, candles, applied cancel requests and book, in the
+ * caller's transaction; returns the trades' ids, in order, and the book's new version. On PostgreSQL
+ * that is one statement (one round trip instead of seven): none of these rows is locked by anyone but
+ * the market's engine, so their order within the statement does not matter.
  */
 export async function writeEngineBatch(trx: Kysely<Schema>, dialect: Dialect, w: EngineBatchWrites): Promise<{ tradeIds: number[]; depthVersion: number }> {
-  const parameters = w.orders.length * 8 + w.journal.length * 9 + w.trades.length * 17 + w.cancelIds.length + 8;
+  const parameters = w.orders.length * 8 + w.journal.length * 9 + w.trades.length * 17 + w.candles.length * 9 + w.cancelIds.length + 10;
   if (dialect !== 'postgres' || parameters > MAX_PARAMETERS || w.orders.length === 0) {
     await updateOrdersProgress(trx, w.orders);
     await insertJournal(trx, w.journal);
     const tradeIds = await insertTradeRows(trx, w.trades);
+    if (tradeIds.length > 0) await writeCandles(trx, w.symbol, w.candles, tradeIds.at(-1)!);
     await deleteOrderCancels(trx, [...w.cancelIds]);
     return { tradeIds, depthVersion: await writeMarketDepth(trx, w.symbol, w.depth, w.at) };
   }
@@ -409,6 +439,18 @@ export async function writeEngineBatch(trx: Kysely<Schema>, dialect: Dialect, w:
              maker_fee, maker_fee_asset, maker_fee_rate, taker_fee, taker_fee_asset, taker_fee_rate, created_at, n)
       ORDER BY CAST(v.n AS INTEGER)
       RETURNING id)`);
+  }
+  if (w.trades.length > 0 && w.candles.length > 0) {
+    parts.push(sql`candle AS (
+      INSERT INTO candles (symbol, resolution, start, open, high, low, close, volume, quote_volume, trades)
+      SELECT ${w.symbol}, v.resolution, CAST(v.start AS BIGINT), v.open, v.high, v.low, v.close, v.volume, v.quote_volume, CAST(v.trades AS INTEGER)
+      FROM (VALUES ${rows(w.candles.map((c) => [c.resolution, c.start, c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.trades]))})
+        AS v(resolution, start, open, high, low, close, volume, quote_volume, trades)
+      ON CONFLICT (symbol, resolution, start) DO UPDATE SET open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+        volume = excluded.volume, quote_volume = excluded.quote_volume, trades = excluded.trades)`);
+    parts.push(sql`candle_mark AS (
+      INSERT INTO candle_progress (symbol, last_trade_id) SELECT ${w.symbol}, max(id) FROM trade
+      ON CONFLICT (symbol) DO UPDATE SET last_trade_id = excluded.last_trade_id)`);
   }
   if (w.cancelIds.length > 0) parts.push(sql`applied AS (DELETE FROM order_cancels WHERE id IN (${sql.join([...w.cancelIds])}))`);
   const tradeIds = w.trades.length > 0 ? sql`ARRAY(SELECT CAST(id AS TEXT) FROM trade ORDER BY id)` : sql`CAST(ARRAY[] AS TEXT[])`;

@@ -1,6 +1,6 @@
 // Storage of balances, the journal that explains every change, and deposits.
 import { sql, type Kysely } from 'kysely';
-import { applyDelta, Decimal, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
+import { applyDelta, Decimal, LedgerError, ZERO_BALANCE, type Balance, type DecimalValue } from '../domain/ledger.js';
 import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -78,6 +78,7 @@ export async function storeBalances(trx: Kysely<Schema>, next: ReadonlyArray<{ u
  */
 export async function writeBalances(trx: Kysely<Schema>, dialect: Dialect, deltas: readonly BalanceDelta[]): Promise<void> {
   if (deltas.length === 0) return;
+  if (dialect === 'postgres') return addToBalances(trx, deltas);
   let read = await lockBalances(trx, dialect, deltas);
   // Created in (user, asset) order too, so that two transactions creating the same rows never deadlock.
   const missing = deltas
@@ -116,6 +117,29 @@ async function compareAndSet(trx: Kysely<Schema>, userId: number, asset: string,
     .onConflict((oc) => oc.columns(['user_id', 'asset']).doNothing())
     .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/**
+ * writeBalances on PostgreSQL, in one statement: each balance (created if the account never had
+ * one) is added to in (user, asset) order — the order in which the rows are locked — and the sums are
+ * written as the domain writes decimals. A sum below zero throws, and the caller's transaction, which
+ * must not commit then, rolls it back.
+ */
+async function addToBalances(trx: Kysely<Schema>, deltas: readonly BalanceDelta[]): Promise<void> {
+  const ordered = [...deltas].sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+  for (let i = 0; i < ordered.length; i += 200) {
+    const rows = ordered.slice(i, i + 200).map((d, n) => sql`(${d.userId}, ${d.asset}, ${d.availableDelta.toFixed()}, ${d.frozenDelta.toFixed()}, ${n})`);
+    const { rows: sums } = await sql<{ available: string; frozen: string }>`
+      INSERT INTO balances (user_id, asset, available, frozen)
+      SELECT CAST(v.user_id AS INTEGER), v.asset, CAST(trim_scale(CAST(v.available AS NUMERIC)) AS TEXT), CAST(trim_scale(CAST(v.frozen AS NUMERIC)) AS TEXT)
+      FROM (VALUES ${sql.join(rows)}) AS v(user_id, asset, available, frozen, n)
+      ORDER BY CAST(v.n AS INTEGER)
+      ON CONFLICT (user_id, asset) DO UPDATE SET
+        available = CAST(trim_scale(CAST(balances.available AS NUMERIC) + CAST(excluded.available AS NUMERIC)) AS TEXT),
+        frozen = CAST(trim_scale(CAST(balances.frozen AS NUMERIC) + CAST(excluded.frozen AS NUMERIC)) AS TEXT)
+      RETURNING available, frozen`.execute(trx);
+    if (sums.some((b) => b.available.startsWith('-') || b.frozen.startsWith('-'))) throw new LedgerError('insufficient_balance', 'Insufficient balance');
+  }
 }
 
 /** Adds deltas to one balance (see writeBalances), reading it until the compare-and-set holds. */
