@@ -9,6 +9,11 @@ import { EventEmitter } from 'node:events';
 export const BUS_CHANNELS = {
   /** Payload: a market symbol that has new orders or cancellations waiting. */
   intake: 'keygate_intake',
+  /**
+   * Payload: a market symbol that has cancellations waiting, sent with its intake message: an engine
+   * reads the market's cancel requests only when told (or when it polls).
+   */
+  cancels: 'keygate_cancels',
   /** Payload: an EngineReport, as JSON. */
   engine: 'keygate_engine',
   /** Payload: BalanceTouch[] as JSON — balances changed outside an engine (order intake, deposits, withdrawals). */

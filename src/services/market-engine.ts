@@ -126,6 +126,8 @@ export class MarketEngine {
   #stopped = false;
   #loop: Promise<void> | undefined;
   #again = false;
+  /** Whether cancel requests may be waiting (told so, or not looked for since the engine started). */
+  #cancelsWaiting = true;
   /** The candles this engine last wrote (it is their only writer while it holds the market). */
   #candles: CandleMemory = new Map();
   /** Whether the market's candles include every stored trade (see #catchUpCandles). */
@@ -149,9 +151,10 @@ export class MarketEngine {
     this.wake();
   }
 
-  /** There may be new work: take it now, or right after the batch under way. */
-  wake(): void {
+  /** There may be new work (cancel requests too, if said): take it now, or right after the batch under way. */
+  wake(what: { cancels?: boolean } = {}): void {
     if (this.#stopped) return;
+    if (what.cancels) this.#cancelsWaiting = true;
     if (this.#loop) {
       this.#again = true;
       return;
@@ -233,7 +236,10 @@ export class MarketEngine {
    */
   async #batch(): Promise<boolean> {
     const { database, epoch, now } = this.options;
-    const [waiting, cancels] = await Promise.all([listWaitingOrders(database.db, this.symbol, BATCH_LIMIT), listOrderCancels(database.db, this.symbol, BATCH_LIMIT)]);
+    const lookForCancels = this.#cancelsWaiting;
+    this.#cancelsWaiting = false;
+    const [waiting, cancels] = await Promise.all([listWaitingOrders(database.db, this.symbol, BATCH_LIMIT), lookForCancels ? listOrderCancels(database.db, this.symbol, BATCH_LIMIT) : []]);
+    if (cancels.length === BATCH_LIMIT) this.#cancelsWaiting = true;
     if (waiting.length === 0 && cancels.length === 0) return false;
     const full = waiting.length === BATCH_LIMIT || cancels.length === BATCH_LIMIT;
     const at = now();
@@ -286,6 +292,7 @@ export class MarketEngine {
       });
     } catch (error) {
       // Nothing of the batch was committed: the book goes back to what the database holds.
+      if (cancels.length > 0) this.#cancelsWaiting = true;
       await this.#rebuild();
       throw error;
     }

@@ -43,6 +43,7 @@ export class MarketLeases {
     private readonly metrics: Metrics,
   ) {
     bus.subscribe(BUS_CHANNELS.intake, (symbol) => this.#engines.get(symbol)?.wake());
+    bus.subscribe(BUS_CHANNELS.cancels, (symbol) => this.#engines.get(symbol)?.wake({ cancels: true }));
   }
 
   /** Takes this server's first markets before it serves, then keeps its share as the fleet changes. */
@@ -53,7 +54,8 @@ export class MarketLeases {
       this.#rounding = this.#rounding.then(() => this.#rebalance()).catch((error: unknown) => this.logger.warn({ err: error }, 'market lease round failed'));
     }, LEASE_ROUND_MS).unref();
     this.#poll = setInterval(() => {
-      for (const engine of this.#engines.values()) engine.wake();
+      // Whatever a lost message (or a server of an older version, which sends no cancels hint) left waiting.
+      for (const engine of this.#engines.values()) engine.wake({ cancels: true });
     }, POLL_MS).unref();
   }
 

@@ -41,6 +41,7 @@ export class OrderIntake {
   readonly #writer: BatchWriter<Placement, OrderRow>;
   readonly #waiters = new Map<string, Array<(outcome: Outcome | undefined) => void>>();
   readonly #wakes = new Set<string>();
+  readonly #cancelWakes = new Set<string>();
   readonly #touches = new Map<string, BalanceTouch>();
   #announcing = false;
 
@@ -84,7 +85,7 @@ export class OrderIntake {
     const order = await this.#cancellable(userId, ref, symbol);
     const word = this.#wait(order.order_id);
     await requestOrderCancel(this.database.db, order.order_id, order.symbol, this.now());
-    this.#wake(order.symbol);
+    this.#wake(order.symbol, { cancels: true });
     return this.#afterCancel(userId, order, await word);
   }
 
@@ -102,7 +103,7 @@ export class OrderIntake {
     await this.database.db.transaction().execute(async (trx) => {
       for (const order of open) await requestOrderCancel(trx, order.order_id, symbol, this.now());
     });
-    this.#wake(symbol);
+    this.#wake(symbol, { cancels: true });
     return Promise.all(open.map(async (order, i) => this.#afterCancel(userId, order, await words[i])));
   }
 
@@ -255,8 +256,9 @@ export class OrderIntake {
    * Tells the market's engine, wherever it runs, that work waits (it also polls, should this be lost).
    * The orders of one commit are answered in one turn: one message per market, not one per order.
    */
-  #wake(symbol: string): void {
+  #wake(symbol: string, what: { cancels?: boolean } = {}): void {
     this.#wakes.add(symbol);
+    if (what.cancels) this.#cancelWakes.add(symbol);
     this.#announceSoon();
   }
 
@@ -271,7 +273,10 @@ export class OrderIntake {
     this.#announcing = true;
     setImmediate(() => {
       this.#announcing = false;
+      // The hint first: an engine woken by the intake message then already knows to look for cancels.
+      for (const symbol of this.#cancelWakes) void this.bus.publish(BUS_CHANNELS.cancels, symbol).catch(() => undefined);
       for (const symbol of this.#wakes) void this.bus.publish(BUS_CHANNELS.intake, symbol).catch(() => undefined);
+      this.#cancelWakes.clear();
       publishBalanceTouches(this.bus, [...this.#touches.values()]);
       this.#wakes.clear();
       this.#touches.clear();
