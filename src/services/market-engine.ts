@@ -238,7 +238,10 @@ export class MarketEngine {
     const { database, epoch, now } = this.options;
     const lookForCancels = this.#cancelsWaiting;
     this.#cancelsWaiting = false;
-    const [waiting, cancels] = await Promise.all([listWaitingOrders(database.db, this.symbol, BATCH_LIMIT), lookForCancels ? listOrderCancels(database.db, this.symbol, BATCH_LIMIT) : []]);
+    const [waiting, cancels] = await Promise.all([listWaitingOrders(database.db, this.symbol, BATCH_LIMIT), lookForCancels ? listOrderCancels(database.db, this.symbol, BATCH_LIMIT) : []]).catch((error: unknown) => {
+      if (lookForCancels) this.#cancelsWaiting = true;
+      throw error;
+    });
     if (cancels.length === BATCH_LIMIT) this.#cancelsWaiting = true;
     if (waiting.length === 0 && cancels.length === 0) return false;
     const full = waiting.length === BATCH_LIMIT || cancels.length === BATCH_LIMIT;
