@@ -1,4 +1,5 @@
 // The sandbox exchange over real HTTP, on SQLite and PostgreSQL; the ledger invariant after each scenario.
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LbankApiError, LbankClient } from '../src/client/index.js';
 import { createTestDatabase, DATABASE_KINDS } from './support/databases.js';
@@ -370,3 +371,45 @@ describe('a restart', () => {
 });
 
 
+
+describe('order intake on PostgreSQL', () => {
+  let keygate: RunningKeygate;
+  beforeAll(async () => {
+    keygate = await startKeygate('postgres');
+  });
+  afterAll(async () => keygate?.stop());
+
+  it('answers every order of a batch truthfully when another server takes one of its custom ids meanwhile', async () => {
+    const u = await trader(keygate, { usdt: '1000' });
+    const v = await trader(keygate, { usdt: '1000' });
+    // Another server's order with custom id "x", stored but not committed yet: the batch's insert waits on it.
+    const other = new pg.Client({ connectionString: keygate.database.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO orders (order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote, remaining_qty,
+                             frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched)
+         VALUES ('elsewhere', $1, 'btc_usdt', 'buy', '1', '1', NULL, '0', '0', '1', 'usdt', '0', 0, 'x', 1, 1, 1)`,
+        [v.userId],
+      );
+      // Submitted in one turn, so that they share one batch (250: more than one statement's worth used to be split).
+      const placed = Array.from({ length: 250 }, (_, i) =>
+        i === 230
+          ? keygate.app.exchange.placeOrder(v.userId, { symbol: 'btc_usdt', type: 'buy', price: '1', amount: '1', customId: 'x' })
+          : keygate.app.exchange.placeOrder(u.userId, { symbol: 'btc_usdt', type: 'buy', price: '1', amount: '1' }),
+      );
+      setTimeout(() => void other.query('COMMIT'), 300);
+      const outcomes = await Promise.allSettled(placed);
+      const refused = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ i, code: (o.reason as { code?: string }).code }] : []));
+      expect(refused).toEqual([{ i: 230, code: 'duplicate_custom_id' }]);
+      const stored = await keygate.app.database.db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', u.userId).executeTakeFirstOrThrow();
+      expect(Number(stored.n)).toBe(249);
+      await keygate.app.exchange.idle();
+      expect(await balance(keygate, u, 'usdt')).toEqual({ available: '751', frozen: '249' });
+    } finally {
+      await other.end();
+    }
+    await expectLedgerBalanced(keygate);
+  });
+});

@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics.js';
 import { frozenFor, isFinal, OrderStatus, type OrderIntent } from '../domain/orders.js';
 import { BatchConflict, BatchWriter, type Settled } from '../storage/batch-writer.js';
 import type { Database } from '../storage/database.js';
-import { findUserOrder, freezeAndInsertOrders, insertOrders, requestOrderCancel, takenCustomIds, type NewOrder, type OrderRow } from '../storage/exchange.js';
+import { findUserOrder, FREEZE_AT_ONCE_LIMIT, freezeAndInsertOrders, insertOrders, requestOrderCancel, takenCustomIds, type NewOrder, type OrderRow } from '../storage/exchange.js';
 import { balanceIn, insertJournal, lockBalances, storeBalances, type JournalEntry } from '../storage/ledger.js';
 import type { Schema } from '../storage/schema.js';
 import { BUS_CHANNELS, publishBalanceTouches, type BalanceTouch, type EngineReport, type EventBus } from './event-bus.js';
@@ -164,6 +164,8 @@ export class OrderIntake {
       customIds.add(key);
       return true;
     });
+    // One statement, all of it or nothing: a batch too large for it is left to #store whole.
+    if (once.length > FREEZE_AT_ONCE_LIMIT) return batch.map(() => undefined);
     let rows: OrderRow[];
     try {
       rows = await freezeAndInsertOrders(db, once.map((p) => ({ order: p.order, amount: p.frozen.amount })));

@@ -30,6 +30,9 @@ export async function insertOrders(trx: Kysely<Schema>, orders: readonly NewOrde
   return stored;
 }
 
+/** How many orders freezeAndInsertOrders takes in its one statement (20 parameters each; PostgreSQL takes 65,535). */
+export const FREEZE_AT_ONCE_LIMIT = 2000;
+
 /** An order to store with the amount it freezes, for freezeAndInsertOrders. */
 export interface OrderToFreeze {
   order: NewOrder;
@@ -44,54 +47,53 @@ export interface OrderToFreeze {
  * them; those not returned are left to the caller's step-by-step path (lockBalances), which decides
  * them one by one in arrival order — as it does an order whose custom id is already used. The
  * balances are locked in (user, asset) order, like lockBalances, so that no writer deadlocks on them.
- * Throws (nothing written) if a concurrent statement took one of the custom ids meanwhile.
+ * All of it or nothing, so the batch is never split: at most FREEZE_AT_ONCE_LIMIT orders. Throws
+ * (nothing written) if a concurrent statement took one of the custom ids meanwhile.
  */
 export async function freezeAndInsertOrders(db: Kysely<Schema>, batch: readonly OrderToFreeze[]): Promise<OrderRow[]> {
-  const stored: OrderRow[] = [];
-  for (let i = 0; i < batch.length; i += 200) {
-    const rows = batch.slice(i, i + 200).map(({ order: o, amount }, n) =>
-      n === 0
-        ? sql`(${o.order_id}, CAST(${o.user_id} AS INTEGER), ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), ${o.custom_id}, CAST(${o.created_at} AS BIGINT), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER), CAST(${amount.toFixed()} AS NUMERIC), ${amount.neg().toFixed()}, CAST(${n} AS INTEGER))`
-        : sql`(${o.order_id}, ${o.user_id}, ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, ${o.status}, ${o.custom_id}, ${o.created_at}, ${o.updated_at}, ${o.matched}, ${amount.toFixed()}, ${amount.neg().toFixed()}, ${n})`,
-    );
-    // `locked` is counted in full before any balance is updated: every row is locked first, in order.
-    // A balance is rewritten in the canonical form the domain writes (no trailing zeros).
-    const result = await sql<OrderRow>`
-      WITH v(order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote, remaining_qty,
-             frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched, amount, release, arrival)
-        AS (VALUES ${sql.join(rows)}),
-      fresh AS (
-        SELECT v.* FROM v
-        WHERE v.custom_id IS NULL OR NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = v.user_id AND o.custom_id = v.custom_id)),
-      need AS (SELECT user_id, frozen_asset AS asset, sum(amount) AS amount FROM fresh GROUP BY user_id, frozen_asset),
-      locked AS (
-        SELECT b.user_id FROM balances b JOIN need n ON n.user_id = b.user_id AND n.asset = b.asset
-        ORDER BY b.user_id, b.asset FOR UPDATE OF b),
-      debited AS (
-        UPDATE balances b
-        SET available = CAST(trim_scale(CAST(b.available AS NUMERIC) - n.amount) AS TEXT),
-            frozen = CAST(trim_scale(CAST(b.frozen AS NUMERIC) + n.amount) AS TEXT)
-        FROM need n
-        WHERE b.user_id = n.user_id AND b.asset = n.asset AND CAST(b.available AS NUMERIC) >= n.amount
-          AND (SELECT count(*) FROM locked) > 0
-        RETURNING b.user_id, b.asset),
-      inserted AS (
-        INSERT INTO orders (order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote,
-                            remaining_qty, frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched)
-        SELECT f.order_id, f.user_id, f.symbol, f.type, f.price, f.quantity, f.quote_budget, f.executed_qty, f.executed_quote,
-               f.remaining_qty, f.frozen_asset, f.frozen_remaining, f.status, f.custom_id, f.created_at, f.updated_at, f.matched
-        FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
-        ORDER BY f.arrival
-        RETURNING *),
-      journal AS (
-        INSERT INTO ledger_entries (user_id, asset, available_delta, frozen_delta, reason, ref_type, ref_id, created_at)
-        SELECT f.user_id, f.frozen_asset, f.release, CAST(f.amount AS TEXT), 'order_freeze', 'order', f.order_id, f.created_at
-        FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
-        ORDER BY f.arrival)
-      SELECT * FROM inserted`.execute(db);
-    stored.push(...result.rows);
-  }
-  return stored;
+  if (batch.length > FREEZE_AT_ONCE_LIMIT) throw new RangeError(`At most ${FREEZE_AT_ONCE_LIMIT} orders are stored at once, not ${batch.length}`);
+  if (batch.length === 0) return [];
+  const rows = batch.map(({ order: o, amount }, n) =>
+    n === 0
+      ? sql`(${o.order_id}, CAST(${o.user_id} AS INTEGER), ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), ${o.custom_id}, CAST(${o.created_at} AS BIGINT), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER), CAST(${amount.toFixed()} AS NUMERIC), ${amount.neg().toFixed()}, CAST(${n} AS INTEGER))`
+      : sql`(${o.order_id}, ${o.user_id}, ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, ${o.status}, ${o.custom_id}, ${o.created_at}, ${o.updated_at}, ${o.matched}, ${amount.toFixed()}, ${amount.neg().toFixed()}, ${n})`,
+  );
+  // `locked` is counted in full before any balance is updated: every row is locked first, in order.
+  // A balance is rewritten in the canonical form the domain writes (no trailing zeros).
+  const result = await sql<OrderRow>`
+    WITH v(order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote, remaining_qty,
+           frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched, amount, release, arrival)
+      AS (VALUES ${sql.join(rows)}),
+    fresh AS (
+      SELECT v.* FROM v
+      WHERE v.custom_id IS NULL OR NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = v.user_id AND o.custom_id = v.custom_id)),
+    need AS (SELECT user_id, frozen_asset AS asset, sum(amount) AS amount FROM fresh GROUP BY user_id, frozen_asset),
+    locked AS (
+      SELECT b.user_id FROM balances b JOIN need n ON n.user_id = b.user_id AND n.asset = b.asset
+      ORDER BY b.user_id, b.asset FOR UPDATE OF b),
+    debited AS (
+      UPDATE balances b
+      SET available = CAST(trim_scale(CAST(b.available AS NUMERIC) - n.amount) AS TEXT),
+          frozen = CAST(trim_scale(CAST(b.frozen AS NUMERIC) + n.amount) AS TEXT)
+      FROM need n
+      WHERE b.user_id = n.user_id AND b.asset = n.asset AND CAST(b.available AS NUMERIC) >= n.amount
+        AND (SELECT count(*) FROM locked) > 0
+      RETURNING b.user_id, b.asset),
+    inserted AS (
+      INSERT INTO orders (order_id, user_id, symbol, type, price, quantity, quote_budget, executed_qty, executed_quote,
+                          remaining_qty, frozen_asset, frozen_remaining, status, custom_id, created_at, updated_at, matched)
+      SELECT f.order_id, f.user_id, f.symbol, f.type, f.price, f.quantity, f.quote_budget, f.executed_qty, f.executed_quote,
+             f.remaining_qty, f.frozen_asset, f.frozen_remaining, f.status, f.custom_id, f.created_at, f.updated_at, f.matched
+      FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
+      ORDER BY f.arrival
+      RETURNING *),
+    journal AS (
+      INSERT INTO ledger_entries (user_id, asset, available_delta, frozen_delta, reason, ref_type, ref_id, created_at)
+      SELECT f.user_id, f.frozen_asset, f.release, CAST(f.amount AS TEXT), 'order_freeze', 'order', f.order_id, f.created_at
+      FROM fresh f JOIN debited d ON d.user_id = f.user_id AND d.asset = f.frozen_asset
+      ORDER BY f.arrival)
+    SELECT * FROM inserted`.execute(db);
+  return result.rows;
 }
 
 /** Which of these (account, custom id) pairs an order already uses, as `userId:customId`. */
