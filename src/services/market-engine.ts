@@ -322,6 +322,8 @@ export class MarketEngine {
 
   /** The accounts of the batch's orders and of the book's resting orders, up to MAX_LIKELY_TRADERS. */
   #likelyTraders(waiting: readonly OrderRow[]): number[] {
+    // A batch of cancellations alone meets no maker.
+    if (waiting.length === 0) return [];
     const ids = new Set(waiting.map((o) => o.user_id));
     for (const userId of this.#restingUsers.keys()) {
       if (ids.size >= MAX_LIKELY_TRADERS) break;
