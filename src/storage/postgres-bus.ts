@@ -29,6 +29,9 @@ export class PostgresBus implements EventBus {
     await this.#listen();
   }
 
+  /** The LISTEN statements sent after the connection opened, one after another. */
+  #listening: Promise<void> = Promise.resolve();
+
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (message) => this.#receive(message.channel, message.payload ?? ''));
@@ -63,7 +66,13 @@ export class PostgresBus implements EventBus {
       return;
     }
     this.#handlers.set(channel, [handler]);
-    void this.#listener?.query(`LISTEN ${channel}`).catch(() => undefined);
+    const listener = this.#listener;
+    if (!listener) return;
+    // One statement at a time on the listening connection (pg queues them, but warns).
+    this.#listening = this.#listening.then(() => listener.query(`LISTEN ${channel}`)).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   #receive(channel: string, raw: string): void {
