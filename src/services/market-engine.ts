@@ -93,6 +93,11 @@ class BalanceDeltas {
   }
 }
 
+/** An account's rates: its own, or the default. */
+function feeRates(own: { maker: string; taker: string } | undefined): { maker: Decimal; taker: Decimal } {
+  return { maker: new Decimal(own?.maker ?? DEFAULT_FEE_RATE), taker: new Decimal(own?.taker ?? DEFAULT_FEE_RATE) };
+}
+
 /** An order as stored, read back as what it asks for. */
 function intentOf(row: OrderRow): OrderIntent {
   return {
@@ -263,7 +268,7 @@ export class MarketEngine {
         const touched = new Map<string, OrderRow>();
         const rates = new Map<number, { maker: Decimal; taker: Decimal }>();
         const found = new Map(lease.rates.map((r) => [r.user_id, r]));
-        for (const id of likely) rates.set(id, { maker: new Decimal(found.get(id)?.maker ?? DEFAULT_FEE_RATE), taker: new Decimal(found.get(id)?.taker ?? DEFAULT_FEE_RATE) });
+        for (const id of likely) rates.set(id, feeRates(found.get(id)));
         for (const order of waiting) await this.#match(trx, order, touched, balances, deferred, rates, report, at);
         // Cancellations after the orders of the batch: a cancellation can only follow its order.
         const cancelled = cancels.length > 0 ? await findOrdersByIds(trx, cancels.map((c) => c.order_id)) : [];
@@ -337,7 +342,7 @@ export class MarketEngine {
     const missing = [...new Set(userIds)].filter((id) => !rates.has(id));
     if (missing.length === 0) return;
     const found = new Map((await findFeeRatesOf(trx, missing)).map((r) => [r.user_id, r]));
-    for (const id of missing) rates.set(id, { maker: new Decimal(found.get(id)?.maker ?? DEFAULT_FEE_RATE), taker: new Decimal(found.get(id)?.taker ?? DEFAULT_FEE_RATE) });
+    for (const id of missing) rates.set(id, feeRates(found.get(id)));
   }
 
   async #match(trx: Transaction<Schema>, order: OrderRow, touched: Map<string, OrderRow>, balances: BalanceDeltas, deferred: DeferredWrites, rates: Map<number, { maker: Decimal; taker: Decimal }>, report: EngineReport, at: number): Promise<void> {

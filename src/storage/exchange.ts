@@ -53,10 +53,10 @@ export interface OrderToFreeze {
 export async function freezeAndInsertOrders(db: Kysely<Schema>, batch: readonly OrderToFreeze[]): Promise<OrderRow[]> {
   if (batch.length > FREEZE_AT_ONCE_LIMIT) throw new RangeError(`At most ${FREEZE_AT_ONCE_LIMIT} orders are stored at once, not ${batch.length}`);
   if (batch.length === 0) return [];
-  const rows = batch.map(({ order: o, amount }, n) =>
-    n === 0
-      ? sql`(${o.order_id}, CAST(${o.user_id} AS INTEGER), ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), ${o.custom_id}, CAST(${o.created_at} AS BIGINT), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER), CAST(${amount.toFixed()} AS NUMERIC), ${amount.neg().toFixed()}, CAST(${n} AS INTEGER))`
-      : sql`(${o.order_id}, ${o.user_id}, ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, ${o.status}, ${o.custom_id}, ${o.created_at}, ${o.updated_at}, ${o.matched}, ${amount.toFixed()}, ${amount.neg().toFixed()}, ${n})`,
+  // Typed here, so that the statement compares and adds them as what they are.
+  const rows = batch.map(
+    ({ order: o, amount }, n) =>
+      sql`(${o.order_id}, CAST(${o.user_id} AS INTEGER), ${o.symbol}, ${o.type}, ${o.price}, ${o.quantity}, ${o.quote_budget}, ${o.executed_qty}, ${o.executed_quote}, ${o.remaining_qty}, ${o.frozen_asset}, ${o.frozen_remaining}, CAST(${o.status} AS INTEGER), ${o.custom_id}, CAST(${o.created_at} AS BIGINT), CAST(${o.updated_at} AS BIGINT), CAST(${o.matched} AS INTEGER), CAST(${amount.toFixed()} AS NUMERIC), ${amount.neg().toFixed()}, CAST(${n} AS INTEGER))`,
   );
   // `locked` is counted in full before any balance is updated: every row is locked first, in order.
   // A balance is rewritten in the canonical form the domain writes (no trailing zeros).

@@ -76,6 +76,9 @@ export async function storeBalances(trx: Kysely<Schema>, next: ReadonlyArray<{ u
  * and read in one statement (lockBalances), then written in one. A balance the account never had is
  * created empty first, so that it can be locked like the others.
  */
+/** The order in which every writer locks balances: by account, then asset. */
+const inLockOrder = (a: { userId: number; asset: string }, b: { userId: number; asset: string }): number => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0);
+
 export async function writeBalances(trx: Kysely<Schema>, dialect: Dialect, deltas: readonly BalanceDelta[]): Promise<void> {
   if (deltas.length === 0) return;
   if (dialect === 'postgres') return addToBalances(trx, deltas);
@@ -83,7 +86,7 @@ export async function writeBalances(trx: Kysely<Schema>, dialect: Dialect, delta
   // Created in (user, asset) order too, so that two transactions creating the same rows never deadlock.
   const missing = deltas
     .filter((d) => !read.has(balanceKey(d.userId, d.asset)))
-    .sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+    .sort(inLockOrder);
   if (missing.length > 0) {
     await trx
       .insertInto('balances')
@@ -126,7 +129,7 @@ async function compareAndSet(trx: Kysely<Schema>, userId: number, asset: string,
  * must not commit then, rolls it back.
  */
 async function addToBalances(trx: Kysely<Schema>, deltas: readonly BalanceDelta[]): Promise<void> {
-  const ordered = [...deltas].sort((a, b) => a.userId - b.userId || (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+  const ordered = [...deltas].sort(inLockOrder);
   for (let i = 0; i < ordered.length; i += 200) {
     const rows = ordered.slice(i, i + 200).map((d, n) => sql`(${d.userId}, ${d.asset}, ${d.availableDelta.toFixed()}, ${d.frozenDelta.toFixed()}, ${n})`);
     const { rows: sums } = await sql<{ available: string; frozen: string }>`
